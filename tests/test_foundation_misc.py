@@ -1,0 +1,110 @@
+"""physbook.data, plotting and widgets, and the package surface."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import physbook as pb  # noqa: E402
+from physbook import data, plotting, widgets  # noqa: E402
+
+
+def test_package_surface():
+    assert pb.__version__ == "0.1.0"
+    assert pb.stats.Estimate(1.0, 0.1).mean == 1.0
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        pb.nonsense  # noqa: B018
+
+
+def test_x64_is_on():
+    import jax.numpy as jnp
+    assert jnp.array(1.0).dtype == jnp.float64
+
+
+def test_letters():
+    cat = data.letters("CAT")
+    assert cat.shape == (3, 7, 5) and cat.dtype == np.int8
+    assert set(np.unique(cat)) == {-1, 1}
+    # the T has a full top bar and a centre stem
+    assert np.all(cat[2, 0] == 1) and np.all(cat[2, 1:, 2] == 1) and np.all(cat[2, 1:, [0, 1, 3, 4]] == -1)
+    assert data.letters("a").tolist() == data.letters("A").tolist()
+    assert data.letters("I", scale=2).shape == (1, 14, 10)
+    all_letters = data.letters("ABCDEFGHIJKLMNOPQRSTUVWXYZ").reshape(26, -1)
+    assert len({row.tobytes() for row in all_letters}) == 26
+    with pytest.raises(ValueError, match="text may contain only letters"):
+        data.letters("C3PO")
+    with pytest.raises(TypeError, match="text must be a str"):
+        data.letters(5)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_bars_and_stripes(n):
+    x = data.bars_and_stripes(n)
+    assert x.shape == (2 ** (n + 1) - 2, n * n)
+    assert len({row.tobytes() for row in x}) == len(x)
+    img = x.reshape(-1, n, n)
+    rows_const = np.all(img == img[:, :, :1], axis=(1, 2))
+    cols_const = np.all(img == img[:, :1, :], axis=(1, 2))
+    assert np.all(rows_const | cols_const)
+
+
+def test_binarized_digits_and_split():
+    X, y = data.binarized_digits()
+    assert X.shape == (1797, 64) and set(np.unique(X)) == {0.0, 1.0}
+    assert np.bincount(y).tolist()[0] == 178
+    Xtr, Xte, ytr, yte = data.train_test_split(X, y, test_fraction=0.25, seed=1)
+    assert len(Xte) == 449 and len(Xtr) + len(Xte) == 1797 and len(ytr) == len(Xtr)
+    again = data.train_test_split(X, y, test_fraction=0.25, seed=1)
+    assert np.array_equal(Xte, again[1])
+    with pytest.raises(ValueError, match="test_fraction must be strictly between 0 and 1"):
+        data.train_test_split(X, test_fraction=1.0)
+    with pytest.raises(ValueError, match="y must have as many rows as X"):
+        data.train_test_split(X, y[:-1])
+
+
+def test_style_and_helpers_draw():
+    plotting.style()
+    assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0] == plotting.PALETTE[0]
+    fig, ax = plt.subplots()
+    line = plotting.theory(ax, [0, 1], [0, 1], label="exact")
+    cont = plotting.data(ax, [0, 1], [0, 1], [0.1, 0.1], label="mc")
+    assert line.get_label() == "exact" and cont.lines[0].get_linestyle() == "None"
+    im = plotting.lattice(ax, np.array([[1, -1], [-1, 1]]))
+    assert im.get_array().shape == (2, 2)
+    with pytest.raises(ValueError, match="spins must have 2 dimension"):
+        plotting.lattice(ax, np.ones(3))
+    fig2, axes = plotting.image_grid(np.ones((5, 4)), shape=(2, 2), ncols=3, titles=list("abcde"))
+    assert axes.shape == (2, 3)
+    plt.close("all")
+
+
+def test_animate_returns_html_player():
+    html = plotting.animate(np.sign(np.random.default_rng(0).normal(size=(3, 4, 4))), titles=["a", "b", "c"])
+    assert "<script" in html.data and "animation" in html.data.lower()
+    with pytest.raises(ValueError, match="frames must have 3 dimension"):
+        plotting.animate(np.ones((4, 4)))
+
+
+def test_explorer_and_static_panel():
+    calls = []
+
+    def plot(ax, a=1.0, kind="x"):
+        calls.append((a, kind))
+        ax.plot([0, a])
+
+    w = widgets.explorer(plot, {"a": (0.0, 2.0, 0.5), "kind": ["x", "y"]})
+    assert [c.description for c in w.children[:2]] == ["a", "kind"]
+    assert calls  # drawn once on creation
+    w.children[0].value = 2.0
+    assert calls[-1] == (2.0, "x")
+    manual = widgets.explorer(plot, {"a": (0.0, 2.0, 0.5)}, manual=True)
+    assert any(getattr(c, "description", "") == "Run" for c in manual.children)
+    fig, axes = widgets.static_panel(plot, [dict(a=0.5), dict(a=1.5, kind="y"), dict(a=1.0)], ncols=2)
+    assert axes.shape == (2, 2) and axes[0, 1].get_title() == "a=1.5, kind=y"
+    with pytest.raises(ValueError, match="controls must be a non-empty mapping"):
+        widgets.explorer(plot, {})
+    with pytest.raises(TypeError, match="plot must be callable"):
+        widgets.static_panel(None, [dict(a=1)])
+    plt.close("all")

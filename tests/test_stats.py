@@ -1,0 +1,128 @@
+"""physbook.stats against processes whose autocorrelation time is known exactly."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from physbook import stats
+
+
+def ar1(phi, n, n_chains=1, seed=0):
+    """x_t = phi x_{t-1} + noise: rho(t) = phi^t, tau_int = (1 + phi) / (2 (1 - phi))."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(size=(n_chains, n))
+    x = np.empty_like(noise)
+    x[:, 0] = noise[:, 0] / np.sqrt(1 - phi**2)
+    for t in range(1, n):  # test helper: a loop over time is fine here
+        x[:, t] = phi * x[:, t - 1] + noise[:, t]
+    return x
+
+
+def tau_exact(phi):
+    return (1 + phi) / (2 * (1 - phi))
+
+
+def test_autocorrelation_of_ar1_decays_geometrically():
+    rho = stats.autocorrelation(ar1(0.8, 200_000)[0])
+    assert rho[0] == 1.0
+    np.testing.assert_allclose(rho[1:6], 0.8 ** np.arange(1, 6), atol=0.01)
+
+
+def test_autocorrelation_constant_series_is_safe():
+    rho = stats.autocorrelation(np.ones(10))
+    assert rho[0] == 1 and np.all(rho[1:] == 0)
+
+
+@pytest.mark.parametrize("phi", [0.0, 0.5, 0.9])
+def test_integrated_time_matches_ar1(phi):
+    x = ar1(phi, 100_000, seed=1)[0]
+    assert stats.integrated_time(x) == pytest.approx(tau_exact(phi), rel=0.1)
+
+
+def test_integrated_time_batches_and_pools():
+    x = ar1(0.7, 50_000, n_chains=3, seed=2)
+    taus = stats.integrated_time(x)
+    assert taus.shape == (3,)
+    np.testing.assert_allclose(taus, tau_exact(0.7), rtol=0.15)
+    assert stats.integrated_time(x, pool_chains=True) == pytest.approx(tau_exact(0.7), rel=0.1)
+
+
+def test_binning_error_matches_exact_error_of_ar1_mean():
+    phi, n = 0.9, 2**17
+    x = ar1(phi, n, seed=3)[0]
+    r = stats.binning(x)
+    exact = np.sqrt(2 * tau_exact(phi) / (1 - phi**2) / n)  # var(x) = 1/(1-phi^2)
+    assert r.error == pytest.approx(exact, rel=0.25)
+    assert r.tau == pytest.approx(tau_exact(phi), rel=0.3)
+    assert r.errors[0] < r.error  # the naive error underestimates
+
+
+def test_mean_error_coverage_over_many_chains():
+    """Error bars are honest: ~68% of independent estimates fall within one error of 0."""
+    x = ar1(0.8, 4096, n_chains=400, seed=4)
+    hits = [abs(est.mean) < est.error for est in (stats.mean_error(c) for c in x)]
+    assert 0.58 < np.mean(hits) < 0.80
+    naive_hits = [abs(e.mean) < e.error for e in (stats.mean_error(c, method="naive") for c in x)]
+    assert np.mean(naive_hits) < 0.45  # the naive bar is too small for correlated data
+
+
+def test_mean_error_pools_chains():
+    x = ar1(0.5, 20_000, n_chains=4, seed=5)
+    pooled = stats.mean_error(x, method="tau")
+    single = [stats.mean_error(c, method="tau").error for c in x]
+    assert pooled.error == pytest.approx(np.sqrt(np.sum(np.square(single))) / 4)
+    assert pooled.mean == pytest.approx(x.mean())
+
+
+def test_jackknife_of_variance_and_ratio():
+    rng = np.random.default_rng(6)
+    x = rng.normal(2.0, 1.0, size=20_000)
+    est = stats.jackknife(lambda a: a.var(), x, n_blocks=50)
+    assert abs(est.mean - 1.0) < 4 * est.error
+    assert est.error == pytest.approx(np.sqrt(2 / 20_000), rel=0.3)  # var of sample variance = 2 s^4 / n
+    ratio = stats.jackknife(lambda a, b: a.mean() / b.mean(), x, x + 2.0)
+    assert abs(ratio.mean - 0.5) < 4 * ratio.error
+
+
+def test_bootstrap_of_mean_matches_standard_error():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=2000)
+    est = stats.bootstrap(x, np.mean, n_boot=500, seed=1)
+    assert est.error == pytest.approx(x.std() / np.sqrt(2000), rel=0.15)
+    assert stats.bootstrap(x, np.mean, seed=3) == stats.bootstrap(x, np.mean, seed=3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=300))
+def test_mean_error_naive_is_the_standard_error(values):
+    x = np.array(values)
+    est = stats.mean_error(x, method="naive")
+    assert est.mean == pytest.approx(x.mean(), abs=1e-9)
+    assert est.error == pytest.approx(x.std(ddof=1) / np.sqrt(len(x)), abs=1e-9)
+
+
+def test_estimate_formatting_and_contains():
+    e = stats.Estimate(1.23456, 0.0123)
+    assert str(e) == "1.235 +/- 0.012"
+    assert e.contains(1.26) and not e.contains(1.3)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="x must have at least 2 samples"):
+        stats.autocorrelation([1.0])
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        stats.mean_error([1.0, np.nan])
+    with pytest.raises(ValueError, match="method must be one of"):
+        stats.mean_error([1.0, 2.0], method="magic")
+    with pytest.raises(ValueError, match="x must be one time series"):
+        stats.binning(np.ones((2, 10)))
+    with pytest.raises(ValueError, match="c must be a positive float"):
+        stats.integrated_time([1.0, 2.0, 3.0], c=0)
+    with pytest.raises(TypeError, match="statistic must be callable"):
+        stats.jackknife(3, [1.0, 2.0])
+    with pytest.raises(ValueError, match="same number of samples"):
+        stats.jackknife(lambda a, b: 0.0, np.ones(10), np.ones(11))
+    with pytest.raises(ValueError, match="n_blocks must be an integer <= 10"):
+        stats.jackknife(np.mean, np.ones(10), n_blocks=20)
+    with pytest.raises(ValueError, match="data must have at least 2 samples"):
+        stats.bootstrap([1.0])
