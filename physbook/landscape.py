@@ -365,7 +365,7 @@ class Stationary(NamedTuple):
 
     #: "minimum", "maximum", "saddle", "degenerate" or "not stationary"
     kind: Any
-    #: Morse index: the number of negative Hessian eigenvalues
+    #: the Morse index, the number of negative Hessian eigenvalues
     index: Any
     #: number of Hessian eigenvalues that are zero within tolerance (flat directions)
     n_flat: Any
