@@ -282,8 +282,9 @@ def _newton_on_gradient(loss, x0, max_iter, max_step):
             g, h = grad(x), hess(x)
             # Gauss-Newton on |g|^2/2 with Levenberg damping that vanishes as g -> 0:
             # the step tends to -H^{-1} g (quadratic convergence) yet survives singular H.
-            damp = jnp.sqrt(jnp.sum(g * g)) * 1e-3
-            dx = -jnp.linalg.solve(h @ h + damp * eye + 1e-300 * eye, h @ g)
+            gnorm = jnp.sqrt(jnp.sum(g * g))
+            dx = -jnp.linalg.solve(h @ h + 1e-3 * gnorm * eye, h @ g)
+            dx = jnp.where(gnorm > 0, dx, 0.0)          # exactly stationary: stay
             norm = jnp.sqrt(jnp.sum(dx * dx))
             dx = dx * jnp.minimum(1.0, max_step / jnp.maximum(norm, 1e-300))
             return x + dx, None
