@@ -1,0 +1,281 @@
+"""Tests of physbook.phi4: exact small cases, the free theory, Jacobians, exactness of the samplers."""
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from physbook import phi4
+from physbook.stats import Estimate
+
+# --------------------------------------------------------------------------- action
+
+
+def _action_loop(phi, m2, lam):
+    L = phi.shape[0]
+    s = 0.0
+    for i, j in itertools.product(range(L), range(L)):
+        x = phi[i, j]
+        s += (phi[(i + 1) % L, j] - x) ** 2 + (phi[i, (j + 1) % L] - x) ** 2
+        s += m2 * x ** 2 + lam * x ** 4
+    return s
+
+
+@settings(max_examples=15, deadline=None)
+@given(L=st.integers(2, 5), m2=st.floats(-5, 5), lam=st.floats(0, 10), seed=st.integers(0, 2**31))
+def test_action_equals_double_loop(L, m2, lam, seed):
+    phi = np.random.default_rng(seed).normal(size=(3, L, L))
+    got = np.asarray(phi4.action(phi, m2, lam))
+    want = np.array([_action_loop(p, m2, lam) for p in phi])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_action_tutorial_form_and_batching():
+    # S = sum_x [-2 sum_mu phi(x) phi(x+mu) + (4 + m2) phi^2 + lam phi^4]
+    phi = np.random.default_rng(0).normal(size=(2, 3, 4, 4))
+    hop = sum(phi * np.roll(phi, -1, axis=a) for a in (-1, -2)).sum(axis=(-2, -1))
+    want = -2 * hop + ((4 - 1.5) * phi**2 + 0.7 * phi**4).sum(axis=(-2, -1))
+    got = phi4.action(phi, -1.5, 0.7)
+    assert got.shape == (2, 3)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+    # constant field: only the potential survives
+    assert float(phi4.action(np.full((4, 4), 2.0), -4.0, 8.0)) == pytest.approx(16 * (-16 + 128))
+
+
+def test_force_is_gradient_of_action():
+    phi = jnp.asarray(np.random.default_rng(1).normal(size=(2, 5, 5)))
+    grad = jax.grad(lambda p: phi4._action(p, -4.0, 8.0).sum())(phi)
+    np.testing.assert_allclose(np.asarray(phi4._force(phi, -4.0, 8.0)), np.asarray(grad), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- free theory
+
+
+def test_free_propagator_equals_matrix_inverse():
+    L, m2 = 4, 0.7
+    V = L * L
+    K = np.zeros((V, V))
+    for i, j in itertools.product(range(L), range(L)):
+        a = i * L + j
+        K[a, a] = 4 + m2
+        for b in (((i + 1) % L) * L + j, ((i - 1) % L) * L + j, i * L + (j + 1) % L, i * L + (j - 1) % L):
+            K[a, b] -= 1
+    # S = phi^T K phi  ->  covariance (2K)^-1
+    cov = np.linalg.inv(2 * K)
+    G = phi4.free_propagator(L, m2)
+    np.testing.assert_allclose(G.ravel(), cov[0], rtol=1e-12, atol=1e-14)
+    assert G.sum() == pytest.approx(1 / (2 * m2))   # zero momentum: chi = 1/(2 m2)
+
+
+def test_hmc_free_field_matches_exact_propagator():
+    L, m2 = 6, 0.5
+    res = phi4.hmc(L, m2, 0.0, 1500, step_size=0.25, n_leapfrog=8, n_chains=8, n_burn=100, seed=3)
+    assert 0.6 < res.acceptance < 1.0
+    G = phi4.free_propagator(L, m2)
+    obs = phi4.measure(res.samples)
+    assert obs.phi2.contains(G[0, 0], 4.0), (obs.phi2, G[0, 0])
+    z = np.abs(obs.G - G) / obs.G_err
+    assert np.all(z < 4.0), z.max()
+    # a wrong convention (a factor 1/2 in the action) would be many sigma away
+    assert not obs.phi2.contains(2 * G[0, 0], 4.0)
+
+
+def test_hmc_records_action_and_is_reproducible():
+    a = phi4.hmc(4, -4.0, 8.0, 50, n_chains=3, n_burn=10, seed=5)
+    b = phi4.hmc(4, -4.0, 8.0, 50, n_chains=3, n_burn=10, seed=5)
+    assert a.samples.shape == (3, 50, 4, 4) and a.action.shape == (3, 50)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    np.testing.assert_allclose(a.action, np.asarray(phi4.action(a.samples, -4.0, 8.0)), rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- the flow
+
+
+def _random_flow(L, dtype=jnp.float64, seed=0):
+    """A flow with O(1) random weights (far from the identity), in float64."""
+    flow = phi4.init_flow(seed, L, n_layers=4, hidden=(6, 5), kernel_size=3)
+    rng = np.random.default_rng(seed + 1)
+    weights = []
+    for kernel, bias in flow.weights:
+        weights.append((jnp.asarray(kernel, dtype) + 0.3 * jnp.asarray(rng.normal(size=kernel.shape), dtype),
+                        0.3 * jnp.asarray(rng.normal(size=bias.shape), dtype)))
+    return phi4.FlowParams(weights, jnp.array([-0.4, 0.3], dtype), L)
+
+
+def test_coupling_logdet_equals_jacobian():
+    L = 4
+    flow = _random_flow(L)
+    w0 = jax.tree_util.tree_map(lambda a: a[0], flow.weights)
+    mask = phi4._checkerboard(L, jnp.float64)
+    x = jnp.asarray(np.random.default_rng(2).normal(size=(L, L)))
+
+    def f(v):
+        return phi4._coupling(w0, v.reshape(1, L, L), mask)[0].ravel()
+
+    J = jax.jit(jax.jacfwd(f))(x.ravel())
+    sign, logabs = jnp.linalg.slogdet(J)
+    _, ld = phi4._coupling(w0, x[None], mask)
+    assert float(sign) > 0
+    assert abs(float(ld[0]) - float(logabs)) < 1e-5
+    assert abs(float(ld[0])) > 0.1   # the check is not trivially 0 = 0
+
+
+def test_whole_flow_logdet_and_log_q():
+    L = 4
+    flow = _random_flow(L)
+    z = jnp.asarray(np.random.default_rng(4).normal(size=(L, L)))
+    J = jax.jit(jax.jacfwd(lambda v: phi4._flow_forward(flow, v.reshape(1, L, L))[0].ravel()))(z.ravel())
+    _, logabs = jnp.linalg.slogdet(J)
+    _, ld = phi4._flow_forward(flow, z[None])
+    assert abs(float(ld[0]) - float(logabs)) < 1e-8
+
+
+def test_identity_flow_gives_gaussian_log_q():
+    flow = phi4.init_flow(0, 4, n_layers=2, hidden=3)
+    flow = phi4.FlowParams([(k * 0, b) for k, b in flow.weights], flow.site, 4)
+    phi, logq = phi4.flow_sample(flow, 1, 20)
+    want = -0.5 * (np.asarray(phi, np.float64) ** 2).sum(axis=(1, 2)) - 8 * np.log(2 * np.pi)
+    np.testing.assert_allclose(np.asarray(logq), want, rtol=1e-5)
+    assert phi.dtype == jnp.float32
+
+
+def test_flow_is_translation_equivariant():
+    flow = _random_flow(6, jnp.float32)
+    z = jnp.asarray(np.random.default_rng(0).normal(size=(2, 6, 6)), jnp.float32)
+    a, la = phi4._flow_forward(flow, z)
+    shift = (2, 4)   # even shifts keep the checkerboard colours
+    b, lb = phi4._flow_forward(flow, jnp.roll(z, shift, axis=(1, 2)))
+    np.testing.assert_allclose(np.asarray(jnp.roll(a, shift, axis=(1, 2))), np.asarray(b), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(la), np.asarray(lb), rtol=1e-5)
+
+
+# --------------------------------------------------------------------------- ESS and exact sampling
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(2, 50), shift=st.floats(-500, 500), seed=st.integers(0, 2**31))
+def test_ess_bounds_and_shift_invariance(n, shift, seed):
+    lw = np.random.default_rng(seed).normal(size=n) * 2
+    e = phi4.ess(lw)
+    assert 1 / n - 1e-12 <= e <= 1 + 1e-12
+    assert phi4.ess(lw + shift) == pytest.approx(e, rel=1e-9)
+    w = np.exp(lw - lw.max())
+    assert e == pytest.approx(w.mean() ** 2 / (w**2).mean(), rel=1e-9)
+
+
+def test_ess_extremes():
+    assert phi4.ess(np.zeros(7)) == pytest.approx(1.0)
+    assert phi4.ess(np.array([0.0, -800.0, -800.0, -800.0])) == pytest.approx(0.25)
+    np.testing.assert_allclose(phi4.ess(np.zeros((3, 5))), np.ones(3))
+
+
+def test_flow_mcmc_is_exact_for_the_free_field():
+    """An imperfect (briefly trained) flow + Metropolis-Hastings reproduces the exact <phi^2>."""
+    L, m2 = 4, 1.0
+    flow = phi4.init_flow(0, L, n_layers=2, hidden=4)
+    flow = phi4.train_flow(flow, m2, 0.0, n_steps=150, batch=64, lr=1e-2, seed=1).params
+    res = phi4.flow_mcmc(flow, 8000, 2, m2=m2, lam=0.0)
+    assert 0.05 < res.acceptance < 0.99
+    G = phi4.free_propagator(L, m2)
+    obs = phi4.measure(res.samples)
+    assert obs.phi2.contains(G[0, 0], 4.0), (obs.phi2, G[0, 0])
+    assert obs.chi2.contains(G.sum(), 4.0), (obs.chi2, G.sum())
+    # the raw proposals are biased: the flow alone is not exact
+    phi, _ = phi4.flow_sample(flow, 2, 8000)
+    raw = Estimate(float(np.mean(np.asarray(phi, np.float64) ** 2)), obs.phi2.error)
+    assert abs(raw.mean - G[0, 0]) > abs(obs.phi2.mean - G[0, 0])
+    # the chain repeats the current state exactly when it rejects
+    t = int(np.flatnonzero(~res.accepted)[0])
+    np.testing.assert_array_equal(res.samples[t], res.samples[t - 1])
+
+
+@pytest.fixture(scope="module")
+def tutorial_flow():
+    flow = phi4.init_flow(0, 8, n_layers=8, hidden=(8,), kernel_size=3, lam=8.0)
+    return phi4.train_flow(flow, -4.0, 8.0, n_steps=600, batch=64, lr=3e-3, seed=1)
+
+
+def test_training_lowers_the_loss(tutorial_flow):
+    loss = tutorial_flow.loss
+    assert loss[-100:].mean() < loss[:10].mean() - 1.0
+    assert np.all(np.isfinite(loss)) and tutorial_flow.ess.shape == loss.shape
+
+
+def test_flow_mcmc_agrees_with_hmc_at_the_tutorial_point(tutorial_flow):
+    res = phi4.flow_mcmc(tutorial_flow.params, 12000, 3, m2=-4.0, lam=8.0)
+    ref = phi4.hmc(8, -4.0, 8.0, 1500, step_size=0.1, n_leapfrog=10, n_chains=8, seed=4)
+    a, b = phi4.measure(res.samples), phi4.measure(ref.samples)
+    for name in ("chi2", "abs_m"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert abs(x.mean - y.mean) < 3 * np.hypot(x.error, y.error), (name, x, y)
+    assert phi4.ess(res.log_w) > 0.01
+
+
+# --------------------------------------------------------------------------- observables
+
+
+def test_measure_white_noise():
+    rng = np.random.default_rng(0)
+    obs = phi4.measure(rng.normal(size=(2, 2000, 4, 4)))
+    assert obs.phi2.contains(1.0, 4.0)
+    assert obs.chi2.contains(1.0, 4.0)
+    assert obs.energy.contains(0.0, 4.0)
+    assert obs.G.shape == (4, 4) and obs.G_err.shape == (4, 4)
+    # |M|/V of V Gaussian sites: E|N(0, 1/V)| = sqrt(2/(pi V))
+    assert obs.abs_m.contains(np.sqrt(2 / (np.pi * 16)), 4.0)
+
+
+def test_magnetization_and_two_point_by_hand():
+    phi = np.random.default_rng(3).normal(size=(4, 4))
+    C = phi4.two_point(phi)
+    want = np.array([[np.mean(phi * np.roll(phi, (-a, -b), axis=(0, 1))) for b in range(4)]
+                     for a in range(4)])
+    np.testing.assert_allclose(C, want, atol=1e-12)
+    assert phi4.magnetization(phi) == pytest.approx(phi.mean())
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: phi4.action(np.ones((4, 5)), 1.0, 1.0), "phi"),
+    (lambda: phi4.action(np.ones(4), 1.0, 1.0), "phi"),
+    (lambda: phi4.action(np.full((4, 4), np.nan), 1.0, 1.0), "phi"),
+    (lambda: phi4.action(np.ones((4, 4)), float("nan"), 1.0), "m2"),
+    (lambda: phi4.action(np.ones((4, 4)), 1.0, -1.0), "lam"),
+    (lambda: phi4.free_propagator(4, 0.0), "m2"),
+    (lambda: phi4.free_propagator(1, 1.0), "L"),
+    (lambda: phi4.hmc(4, 1.0, 1.0, 0), "n_samples"),
+    (lambda: phi4.hmc(4, 1.0, 1.0, 10, step_size=-0.1), "step_size"),
+    (lambda: phi4.hmc(4, 1.0, 1.0, 10, n_leapfrog=0), "n_leapfrog"),
+    (lambda: phi4.hmc(4, 1.0, 1.0, 10, n_chains=0), "n_chains"),
+    (lambda: phi4.init_flow(0, 5), "L"),
+    (lambda: phi4.init_flow(0, 4, n_layers=3), "n_layers"),
+    (lambda: phi4.init_flow(0, 4, kernel_size=2), "kernel_size"),
+    (lambda: phi4.init_flow(0, 4, hidden=()), "hidden"),
+    (lambda: phi4.init_flow(0, 4, hidden=(0,)), "hidden"),
+    (lambda: phi4.train_flow(phi4.init_flow(0, 4, 2, 2), 1.0, 1.0, n_steps=0), "n_steps"),
+    (lambda: phi4.train_flow(phi4.init_flow(0, 4, 2, 2), 1.0, 1.0, lr=0.0), "lr"),
+    (lambda: phi4.flow_sample(phi4.init_flow(0, 4, 2, 2), 0, 0), "n"),
+    (lambda: phi4.ess(np.array([0.0, np.nan])), "log_w"),
+    (lambda: phi4.measure(np.ones((5, 4, 4))), "n_blocks"),
+    (lambda: phi4.measure(np.ones((2, 2, 30, 4, 4))), "samples"),
+])
+def test_bad_input_raises_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: phi4.flow_sample({"w": 1}, 0, 3), "params"),
+    (lambda: phi4.flow_mcmc(None, 10, 0, m2=1.0, lam=0.0), "params"),
+    (lambda: phi4.action("abc", 1.0, 1.0), "phi"),
+    (lambda: phi4.hmc(4.0, 1.0, 1.0, 10), "L"),
+    (lambda: phi4.hmc(4, "x", 1.0, 10), "m2"),
+])
+def test_bad_input_raises_type_error(call, match):
+    with pytest.raises(TypeError, match=match):
+        call()
