@@ -71,6 +71,8 @@ __all__ = [
     "six_point_connected",
     "Correlators",
     "mc_correlators",
+    "sample_outputs",
+    "sample_kernels",
     "quartic_coupling",
     "edgeworth_density",
     "DeepVertex",
@@ -817,6 +819,129 @@ def mc_correlators(xs: Any, width: int, n_networks: int, activation: str = "relu
         vals.append(np.asarray(f_))
         errs.append(np.sqrt((n_blocks - 1) / n_blocks * ((j_ - j_.mean(0)) ** 2).sum(0)))
     return Correlators(vals[0], errs[0], vals[1], errs[1], vals[2], errs[2], n_networks)
+
+
+def _hidden_chunks(X, width, n_networks, activation, sw, sb, depth, rng):
+    """Yield the last hidden layer's activations (m, N, k) of consecutive chunks of networks."""
+    act = _act_np(activation)
+    k = X.shape[0]
+    L0 = _factor(_input_kernel(X, sw, sb))
+    if L0.shape[1] == 0:
+        L0 = np.zeros((k, 1))
+    step = max(1, 2 ** 21 // (width * k))
+    for lo in range(0, n_networks, step):
+        m = min(step, n_networks - lo)
+        z = rng.standard_normal((m, width, L0.shape[1])) @ L0.T
+        for _ in range(depth - 1):
+            s = act(z)
+            lam, vec = np.linalg.eigh(sb + sw / width * np.einsum("mia,mib->mab", s, s))
+            z = np.einsum("mic,mac->mia", rng.standard_normal((m, width, k)),
+                          vec * np.sqrt(np.clip(lam, 0.0, None))[:, None, :])
+        yield lo, act(z)
+
+
+def _sample_args(xs, width, n_networks, activation, sigma_w2, sigma_b2, sigma_a2, depth, seed):
+    X = _inputs(xs)
+    width = check_int("width", width, minimum=1)
+    n_networks = check_int("n_networks", n_networks, minimum=1)
+    sw, sb, sa = _hyper(activation, sigma_w2, sigma_b2, sigma_a2)
+    depth = check_int("depth", depth, minimum=1, maximum=1000)
+    return X, width, n_networks, sw, sb, sa, depth, as_generator(seed)
+
+
+def sample_outputs(xs: Any, width: int, n_networks: int, activation: str = "relu",
+                   sigma_w2: float = 1.0, sigma_b2: float = 0.0, sigma_a2: float = 1.0, *,
+                   depth: int = 1, seed: Seed = None) -> np.ndarray:
+    r"""Outputs :math:`f(x_1), \ldots, f(x_n)` of independent random networks (numpy, chunked).
+
+    The same network law as :func:`mc_correlators`: hidden pre-activations
+    are drawn layer by layer from their exact conditional Gaussian law
+    :math:`\mathcal N(0, \hat G^{(\ell)})`, the readout weights and output bias
+    explicitly. Meant for histograms and quick looks (no compilation).
+
+    Parameters
+    ----------
+    xs : array_like, shape (n,) or (n, d)
+    width : int
+    n_networks : int
+    activation : {"relu", "erf", "tanh", "linear"}
+    sigma_w2, sigma_b2, sigma_a2 : float
+    depth : int
+        Number of hidden layers.
+    seed : int, Generator or JAX key
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_networks, n)
+
+    Example
+    -------
+    >>> f = sample_outputs([1.0], 8, 100_000, "relu", seed=0)
+    >>> bool(abs(f.var() - 0.5) < 0.01)
+    True
+
+    References
+    ----------
+    R. M. Neal, *Bayesian Learning for Neural Networks* (1996), ch. 2.
+    """
+    X, width, n_networks, sw, sb, sa, depth, rng = _sample_args(
+        xs, width, n_networks, activation, sigma_w2, sigma_b2, sigma_a2, depth, seed)
+    out = np.empty((n_networks, X.shape[0]))
+    for lo, s in _hidden_chunks(X, width, n_networks, activation, sw, sb, depth, rng):
+        m = s.shape[0]
+        a = rng.standard_normal((m, width))
+        out[lo:lo + m] = (np.sqrt(sa / width) * np.einsum("mi,mia->ma", a, s)
+                          + np.sqrt(sb) * rng.standard_normal((m, 1)))
+    return out
+
+
+def sample_kernels(xs: Any, width: int, n_networks: int, activation: str = "relu",
+                   sigma_w2: float = 1.0, sigma_b2: float = 0.0, sigma_a2: float = 1.0, *,
+                   depth: int = 1, seed: Seed = None) -> np.ndarray:
+    r"""Empirical output kernels :math:`\hat G(x_a, x_b)` of independent random networks.
+
+    .. math::
+
+        \hat G_{ab} = \sigma_b^2 + \frac{\sigma_a^2}{N}\sum_{i=1}^N
+        \sigma\big(z^{(L)}_i(x_a)\big)\,\sigma\big(z^{(L)}_i(x_b)\big),
+
+    the covariance of the outputs given the hidden layers: :math:`f` is
+    exactly :math:`\mathcal N(0, \hat G)` given them, so
+    :math:`\mathbb E\hat G = G^{(2)}` and
+    :math:`G^{(4)}_{c,abcd} = \sum_{3\ \text{pairings}}\mathrm{Cov}(\hat G_{ab}, \hat G_{cd})`.
+
+    Parameters
+    ----------
+    xs : array_like, shape (n,) or (n, d)
+    width : int
+    n_networks : int
+    activation : {"relu", "erf", "tanh", "linear"}
+    sigma_w2, sigma_b2, sigma_a2 : float
+    depth : int
+        Number of hidden layers.
+    seed : int, Generator or JAX key
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_networks, n, n)
+
+    Example
+    -------
+    >>> G = sample_kernels([1.0], 8, 100_000, "relu", seed=0)[:, 0, 0]
+    >>> bool(abs(3 * G.var() - 0.375 * 10 / 8) < 0.02)
+    True
+
+    References
+    ----------
+    D. A. Roberts, S. Yaida and B. Hanin (2022), ch. 4.
+    """
+    X, width, n_networks, sw, sb, sa, depth, rng = _sample_args(
+        xs, width, n_networks, activation, sigma_w2, sigma_b2, sigma_a2, depth, seed)
+    k = X.shape[0]
+    out = np.empty((n_networks, k, k))
+    for lo, s in _hidden_chunks(X, width, n_networks, activation, sw, sb, depth, rng):
+        out[lo:lo + s.shape[0]] = sb + sa / width * np.einsum("mia,mib->mab", s, s)
+    return out
 
 
 # --------------------------------------------------------------------------- #

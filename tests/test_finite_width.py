@@ -332,11 +332,34 @@ def test_bad_inputs_raise_with_argument_names():
         fw.gaussian_moment([[1.0]], 7)
 
 
-def test_cross_check_with_nngp_module():
+@pytest.mark.parametrize("act", ["relu", "erf"])
+def test_cross_check_with_nngp_module(act):
+    """two_point is the one-hidden-layer NNGP kernel (readout variance = sigma_w2)."""
     nngp = pytest.importorskip("physbook.nngp")
     xs = np.array([[0.3], [-0.7], [1.2]])
     try:
-        K = nngp.nngp_kernel(xs, xs, depth=1, activation="relu", sigma_w2=1.5, sigma_b2=0.4)
+        K = nngp.nngp_kernel(xs, xs, depth=1, activation=act, sigma_w2=1.5, sigma_b2=0.4)
     except TypeError:
         pytest.skip("physbook.nngp.nngp_kernel has a different signature")
-    np.testing.assert_allclose(np.asarray(K), fw.two_point(xs, "relu", 1.5, 0.4, 1.5), rtol=1e-8)
+    np.testing.assert_allclose(np.asarray(K), fw.two_point(xs, act, 1.5, 0.4, 1.5), rtol=1e-8)
+
+
+def test_sample_outputs_moments_and_deep_relu_exact_kurtosis():
+    f = fw.sample_outputs(XS4[:2], 5, 200_000, "erf", **HYP, seed=3)
+    G2 = fw.two_point(XS4[:2], "erf", **HYP)
+    assert np.all(np.abs(np.cov(f.T, bias=True) - G2) < 0.02 * np.abs(G2).max())
+    # ReLU without biases: E f^4 / (E f^2)^2 = 3 (1 + 5/N)^L exactly (Hanin-Nica)
+    g = fw.sample_outputs([1.0], 6, 400_000, "relu", 2.0, 0.0, 2.0, depth=3, seed=4)[:, 0]
+    est = stats.jackknife(lambda v: np.mean(v ** 4) / np.mean(v ** 2) ** 2, g)
+    assert abs(est.mean - 3 * (1 + 5 / 6) ** 3) < 4 * est.error
+    with pytest.raises(ValueError, match="n_networks"):
+        fw.sample_outputs([1.0], 2, 0)
+
+
+def test_sample_kernels_fluctuations_give_the_four_point_function():
+    G = fw.sample_kernels(XS4[:2], 6, 100_000, "tanh", **HYP, seed=9)
+    th = fw.four_point_connected(XS4[:2], 6, "tanh", **HYP)
+    est = stats.jackknife(lambda a, b: np.mean(a * b) - a.mean() * b.mean(), G[:, 0, 0], G[:, 1, 1])
+    cov = stats.jackknife(lambda c: c.var(), G[:, 0, 1])
+    assert abs(est.mean + 2 * cov.mean - th[0, 0, 1, 1]) < 4 * (est.error + 2 * cov.error)
+    np.testing.assert_allclose(G.mean(0), fw.two_point(XS4[:2], "tanh", **HYP), rtol=5e-3)
