@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._ising_rng import hash32, step_key
+from ._ising_rng import hash32, uniform_bits
 
 _ONE31 = float(2**31)
 
@@ -93,7 +93,7 @@ def _site_bits(shape, salt, key0, t, key1):
     """uint32 words for every site of one sublattice at step t (site keys on the fly)."""
     n = int(np.prod(shape))
     idx = jnp.arange(n, dtype=jnp.uint32).reshape(shape) + jnp.uint32((salt * n) & 0xFFFFFFFF)
-    return hash32(hash32(idx ^ key0) ^ step_key(t, key1))
+    return uniform_bits(idx, t, key0, key1)
 
 
 def _update(algorithm, s, nb, u, tab):
@@ -213,12 +213,12 @@ def _wolff_batch(s, p_add31, key0, key1, t):
     """One Wolff cluster flip in every chain of s (n, Lx, Ly) int32; returns (s, sizes)."""
     n, lx, ly = s.shape
     rows = _Rows(ly)
-    kt = step_key(t, key1)
-    chains = jnp.arange(n, dtype=jnp.uint32)
-    pick = hash32(hash32(chains * jnp.uint32(0x632BE5AB) ^ key0 ^ jnp.uint32(0x5BD1E995)) ^ kt)
+    n_bonds = 2 * n * lx * ly
+    # bonds take indices [0, n_bonds), the seed-site picks the n indices after them
+    pick = uniform_bits(jnp.arange(n, dtype=jnp.uint32) + jnp.uint32(n_bonds), t, key0, key1)
     site = ((pick.astype(jnp.uint64) * jnp.uint64(lx * ly)) >> jnp.uint64(32)).astype(jnp.int32)
-    idx = jnp.arange(2 * n * lx * ly, dtype=jnp.uint32).reshape(2, n, lx, ly)
-    open_ = (hash32(hash32(idx ^ key0) ^ kt) >> 1) < p_add31[:, None, None]
+    idx = jnp.arange(n_bonds, dtype=jnp.uint32).reshape(2, n, lx, ly)
+    open_ = (uniform_bits(idx, t, key0, key1) >> 1) < p_add31[:, None, None]
     right = rows.pack(open_[0] & (s == jnp.roll(s, -1, -1)))
     down = rows.pack(open_[1] & (s == jnp.roll(s, -1, -2)))
     seed = (jnp.arange(lx * ly, dtype=jnp.int32) == site[:, None]).reshape(n, lx, ly)

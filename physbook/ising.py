@@ -407,7 +407,8 @@ def simulate(L: int, T: float, n_sweeps: int, *, algorithm: str = "metropolis",
     n_chains : int
         Independent chains run in one batch.
     n_burn : int, optional
-        Updates discarded first (default ``max(100, n_sweeps // 10)``).
+        Updates discarded first (default ``max(100, n_sweeps // 10)``), rounded up to
+        a multiple of 64 (updates run in compiled chunks of 64).
     J, h : float
         Coupling and field.
     init : {"ordered", "random"}
@@ -474,21 +475,22 @@ def _run(L, temps, n_sweeps, algorithm, n_burn, J, h, init, seed):
     else:
         spins = jnp.asarray(random_spins((n, L, L), seed=int(k0) ^ (int(k1) << 32)))
     beta = jnp.asarray(1.0 / np.asarray(temps, dtype=np.float64))
+    # Burn-in runs whole chunks too (at least n_burn updates), so one compiled kernel serves all.
+    n_skip = -(-n_burn // _CHUNK)
+    n_chunks = n_skip + -(-n_sweeps // _CHUNK)
     bonds, mags, sizes = [], [], []
-    n_chunks = -(-n_sweeps // _CHUNK)
-    if algorithm == "wolff":
-        spins = _k.run_wolff(spins, beta, J, k0, k1, 0, n_burn)
-        for i in range(n_chunks):
-            spins, b, m, c = _k.run_wolff_chunk(spins, beta, J, k0, k1, n_burn + i * _CHUNK,
-                                                length=_CHUNK)
+    for i in range(n_chunks):
+        if algorithm == "wolff":
+            spins, b, m, c = _k.run_wolff_chunk(spins, beta, J, k0, k1, i * _CHUNK, length=_CHUNK)
+        else:
+            spins, b, m = _k.run_chunk(spins, beta, J, h, k0, k1, i * _CHUNK,
+                                       algorithm=algorithm, length=_CHUNK)
+            c = None
+        if i >= n_skip:
             bonds.append(b), mags.append(m), sizes.append(c)
+    if algorithm == "wolff":
         size = np.concatenate(sizes, axis=1)[:, :n_sweeps].mean(axis=1) / L**2
     else:
-        spins = _k.run_local(spins, beta, J, h, k0, k1, 0, n_burn, algorithm=algorithm)
-        for i in range(n_chunks):
-            spins, b, m = _k.run_chunk(spins, beta, J, h, k0, k1, n_burn + i * _CHUNK,
-                                       algorithm=algorithm, length=_CHUNK)
-            bonds.append(b), mags.append(m)
         size = np.full(n, np.nan)
     mags = np.concatenate(mags, axis=1)[:, :n_sweeps].astype(np.float64)
     bonds = np.concatenate(bonds, axis=1)[:, :n_sweeps].astype(np.float64)

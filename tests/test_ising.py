@@ -90,8 +90,8 @@ def test_enumeration_thermodynamic_identities(L, T):
 
 def _bits(n_sites=1 << 16, steps=4, seed=7):
     k0, k1 = rng.split_seed(seed)
-    keys = rng.site_keys((n_sites,), k0)
-    return np.stack([np.asarray(rng.uniform_bits(keys, t, jnp.uint32(k1))) for t in range(steps)])
+    idx = jnp.arange(n_sites, dtype=jnp.uint32)
+    return np.stack([np.asarray(rng.uniform_bits(idx, t, k0, k1)) for t in range(steps)])
 
 
 def test_hash_is_a_bijection_on_a_sample():
@@ -125,7 +125,18 @@ def test_rng_no_correlation_between_neighbours_and_steps():
 
 
 def test_rng_seeds_differ():
-    assert np.mean(_bits(seed=1) == _bits(seed=2)) < 1e-3
+    for a, b in ((1, 2), (50, 51), (0, 2**32)):
+        x, y = _bits(seed=a), _bits(seed=b)
+        assert np.mean(x == y) < 1e-3
+        # not a relabelling of sites either: the sorted streams differ
+        assert np.mean(np.sort(x[0]) == np.sort(y[0])) < 1e-3
+        assert abs(np.corrcoef(x[0] / 2**32, y[0] / 2**32)[0, 1]) < 5 / np.sqrt(x[0].size)
+
+
+def test_seeds_give_different_observables():
+    a = ising.simulate(4, 2.5, 100, n_chains=2, seed=50)
+    b = ising.simulate(4, 2.5, 100, n_chains=2, seed=51)
+    assert not np.array_equal(a.magnetization_series, b.magnetization_series)
 
 
 # ------------------------------------------------------------------ states and observables
