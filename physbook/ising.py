@@ -13,7 +13,7 @@ quantities are per spin.
 
 Samplers. :func:`metropolis` and :func:`heat_bath` update the two
 checkerboard sublattices in turn, all chains of the batch at once, inside one
-jitted :func:`jax.lax.fori_loop`. Random numbers come from a counter-based
+jitted ``jax.lax.fori_loop``. Random numbers come from a counter-based
 integer hash of (site, step, seed) instead of JAX's threefry generator, which
 would otherwise cost more than the update itself. :func:`wolff` grows
 Wolff clusters by repeated dilation over pre-drawn bonds (pure JAX, batched
