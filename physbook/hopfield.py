@@ -596,7 +596,7 @@ def recall(states, W, *, rule: str = "async", T: float = 0.0, n_sweeps: int = 10
 
     References
     ----------
-    J. J. Hopfield, PNAS 79, 2554 (1982); J. Bruck, J. Parallel Distrib. Comput. 8, 1 (1990).
+    J. J. Hopfield, PNAS 79, 2554 (1982); J. Bruck, Proc. IEEE 78, 1579 (1990).
     """
     shape, S, W, th, rule, T, n_sweeps, n, K = _prepare(states, W, theta, rule, T, n_sweeps)
     S, nsw, trace, conv = _recall_staged(S, W, th, as_key(seed), T, rule=rule, n=n, K=K,
@@ -834,15 +834,20 @@ def dense_energy(states, patterns, *, interaction: str = "polynomial", n: int = 
     return -np.sum(x ** n, axis=-1)
 
 
-def _dense_score(xp, xm, interaction, n):
-    """sum_mu F(x+) - sum_mu F(x-) (or the difference of log-sums); > 0 favours s_i = +1."""
+def _dense_score(xp, xm, mask, interaction, n):
+    """sum_mu F(x+) - sum_mu F(x-) (or the difference of log-sums); > 0 favours s_i = +1.
+
+    Padding patterns (mask False) are zero rows: they add nothing to the polynomial
+    score and are dropped from the log-sums.
+    """
     if interaction == "exponential":
-        return jax.nn.logsumexp(xp, axis=-1) - jax.nn.logsumexp(xm, axis=-1)
+        return (jax.nn.logsumexp(jnp.where(mask, xp, -jnp.inf), axis=-1)
+                - jax.nn.logsumexp(jnp.where(mask, xm, -jnp.inf), axis=-1))
     return jnp.sum(xp ** n - xm ** n, axis=-1)
 
 
 @partial(jax.jit, static_argnames=("rule", "interaction", "n", "n_sweeps"))
-def _dense_kernel(S, xi, key, *, rule, interaction, n, n_sweeps):
+def _dense_kernel(S, xi, mask, key, *, rule, interaction, n, n_sweeps):
     N = S.shape[1]
 
     def async_sweep(S, key):
@@ -852,7 +857,7 @@ def _dense_kernel(S, xi, key, *, rule, interaction, n, n_sweeps):
             S, X = carry
             col, old = xi[:, i], S[:, i]
             base = X - old[:, None] * col[None, :]
-            score = _dense_score(base + col, base - col, interaction, n)
+            score = _dense_score(base + col, base - col, mask, interaction, n)
             new = _decide(score, old, None, 0.0, False)
             return (S.at[:, i].set(new), base + new[:, None] * col[None, :]), None
 
@@ -863,7 +868,7 @@ def _dense_kernel(S, xi, key, *, rule, interaction, n, n_sweeps):
         X = S @ xi.T                                              # (B, P)
         base = X[:, :, None] - xi[None, :, :] * S[:, None, :]     # (B, P, N)
         score = _dense_score(jnp.swapaxes(base + xi[None], 1, 2),
-                             jnp.swapaxes(base - xi[None], 1, 2), interaction, n)
+                             jnp.swapaxes(base - xi[None], 1, 2), mask, interaction, n)
         return _decide(score, S, None, 0.0, False)
 
     def body(t, S):
@@ -921,8 +926,14 @@ def dense_update(states, patterns, *, interaction: str = "polynomial", n: int = 
     s = _states(states, N)
     rule = check_choice("rule", rule, ("async", "sync"))
     n_sweeps = check_int("n_sweeps", n_sweeps, minimum=1)
-    out = _dense_kernel(jnp.asarray(s.reshape(-1, N), jnp.float64), jnp.asarray(xi, jnp.float64),
-                        as_key(seed), rule=rule, interaction=interaction, n=n, n_sweeps=n_sweeps)
+    P = xi.shape[0]
+    P_pad = _bucket(P)  # zero patterns pad P to a few sizes: few compilations
+    xp = np.zeros((P_pad, N))
+    xp[:P] = xi
+    mask = np.arange(P_pad) < P
+    out = _dense_kernel(jnp.asarray(s.reshape(-1, N), jnp.float64), jnp.asarray(xp),
+                        jnp.asarray(mask), as_key(seed), rule=rule, interaction=interaction,
+                        n=n, n_sweeps=n_sweeps)
     return np.asarray(out).astype(np.int8).reshape(s.shape)
 
 
