@@ -38,8 +38,9 @@ the arcs of the circle between the kinks of the integrand, times the exact
 radial moment for positively homogeneous activations (``"relu"``,
 ``"linear"``) or a composite Gauss-Legendre rule in :math:`\rho` (``"erf"``,
 ``"tanh"``, which turn sharp at large variance). For :math:`r\ge 3` a tensor
-Gauss-Hermite rule is used (exponentially accurate for smooth activations,
-slower for ReLU).
+Gauss-Hermite rule is used (40 nodes per dimension for :math:`r = 3`: errors
+of about :math:`10^{-7}` for erf, :math:`10^{-6}` for tanh and
+:math:`10^{-5}` for ReLU, whose kinks slow the convergence).
 
 References
 ----------
@@ -229,9 +230,10 @@ def gaussian_moment(cov: Any, order: int, activation: str = "relu", *,
         E_{i_1\cdots i_p} = \mathbb E_{z\sim\mathcal N(0, K)}
         \big[\sigma(z_{i_1})\cdots\sigma(z_{i_p})\big]
 
-    computed in the coordinates of a rank-:math:`r` factor of :math:`K`
-    (exact for ReLU/linear when :math:`r\le 2`, Gauss-Hermite otherwise; see
-    the module notes).
+    computed in the coordinates of a rank-:math:`r` factor of :math:`K`:
+    polar coordinates to machine precision for every activation when
+    :math:`r\le 2` (scalar inputs), tensor Gauss-Hermite for :math:`r\ge 3`
+    (see the module notes).
 
     Parameters
     ----------
@@ -242,7 +244,8 @@ def gaussian_moment(cov: Any, order: int, activation: str = "relu", *,
     activation : {"relu", "erf", "tanh", "linear"}
         The activation :math:`\sigma`.
     n_quad : int, optional
-        Nodes per dimension (Gauss-Hermite) or per arc (Gauss-Legendre).
+        Nodes per dimension (Gauss-Hermite, rank >= 3) or per arc and radial
+        panel (Gauss-Legendre, rank <= 2); at most 150.
 
     Returns
     -------
