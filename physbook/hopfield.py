@@ -346,8 +346,8 @@ def _energy_j(S, W, theta):
     return -0.5 * jnp.sum((S @ W.T) * S, axis=-1) + S @ theta
 
 
-def _sync_sweep(S, W, theta, key, T, *, stochastic):
-    H = S @ W.T - theta
+def _sync_sweep(S, W, theta, key, T, *, stochastic, H=None):
+    H = S @ W.T - theta if H is None else H
     u = jax.random.uniform(_sweep_keys(key)[1], S.shape, dtype=S.dtype) if stochastic else None
     new = _decide(H, S, u, T, stochastic)
     return new, jnp.sum(new != S, axis=1, dtype=jnp.int32)
@@ -390,17 +390,28 @@ def _recall_core(S, Sprev, E, valid, W, theta, key, T, t0, t_max, stop_at, *,
 
     def body(c):
         t, S, Sprev, E, last, done, cycled, trace = c
-        S2, flips, dE = _sweep(S, W, theta, jax.random.fold_in(key, t), T,
-                               rule=rule, n=n, K=K, stochastic=stochastic)
-        E2 = E + dE if rule == "async" else _energy_j(S2, W, theta)
+        sweep_key = jax.random.fold_in(key, t)
+        if rule == "async":
+            S2, flips, dE = _async_sweep(S, W, theta, sweep_key, T, n=n, K=K,
+                                         stochastic=stochastic)
+            E2, trace = E + dE, trace.at[:, t - t0].set(E + dE)
+        else:
+            # the fields of this sweep give the energy of the current state for free:
+            # E = -1/2 s.(h + theta) + theta.s; it belongs to the previous trace column
+            H = S @ W.T - theta
+            E2 = -0.5 * jnp.sum(S * H, axis=1) + 0.5 * (S @ theta)
+            trace = jnp.where(t > t0, trace.at[:, jnp.maximum(t - t0 - 1, 0)].set(E2), trace)
+            S2, flips = _sync_sweep(S, W, theta, sweep_key, T, stochastic=stochastic, H=H)
         changed = flips > 0
         if rule == "sync":  # a period-2 cycle (Bruck 1990): s(t+1) = s(t-1) != s(t)
             cycled = cycled | (changed & jnp.all(S2 == Sprev, axis=1) & (t > 0))
-        return (t + 1, S2, S, E2, jnp.where(changed, t + 1, last), ~changed, cycled,
-                trace.at[:, t - t0].set(E2))
+        return (t + 1, S2, S, E2, jnp.where(changed, t + 1, last), ~changed, cycled, trace)
 
     init = (t0, S, Sprev, E, jnp.zeros(B, jnp.int32), false, false, trace)
     t, S, Sprev, E, last, done, cycled, trace = jax.lax.while_loop(cond, body, init)
+    if rule == "sync":  # energy of the final state, one product at the end
+        E = _energy_j(S, W, theta)
+        trace = jnp.where(t > t0, trace.at[:, jnp.maximum(t - t0 - 1, 0)].set(E), trace)
     converged = done & ~cycled & ~jnp.asarray(stochastic)
     return S, Sprev, E, last, done | cycled, converged, trace, t
 
