@@ -120,7 +120,7 @@ def hebbian(patterns) -> np.ndarray:
     Example
     -------
     >>> W = hebbian([[1, -1, 1, -1]])
-    >>> W[0, 1], W[0, 0]
+    >>> float(W[0, 1]), float(W[0, 0])
     (-0.25, 0.0)
 
     References
@@ -664,7 +664,7 @@ def ags_overlap(alpha) -> np.ndarray:
     Example
     -------
     >>> float(np.round(ags_overlap(0.1), 4))
-    0.9986
+    0.998
 
     References
     ----------
