@@ -96,24 +96,32 @@ def _site_bits(shape, salt, key0, t, key1):
     return uniform_bits(idx, t, key0, key1)
 
 
-def _update(algorithm, s, nb, u, tab):
+def _update(algorithm, s, nb, u, tab, simple):
     plus, minus = tab
+    if algorithm == "metropolis" and simple:
+        # J > 0, h = 0: the flip probability depends on x = s * nb only, and x <= 0 always flips
+        x = s * nb
+        thr = jnp.where(x == 4, plus[..., 4][..., None, None], plus[..., 3][..., None, None])
+        return jnp.where(((u >> 1) < thr) | (x <= 0), -s, s)
     if algorithm == "metropolis":
         thr = jnp.where(s > 0, _select(nb, plus), _select(nb, minus))
         return jnp.where((u >> 1) < thr, -s, s)
     return jnp.where((u >> 1) < _select(nb, plus), 1, -1).astype(s.dtype)
 
 
-def sweep(algorithm, quarters, tab, key0, key1, t):
-    """One full checkerboard sweep (black then white); t counts sweeps."""
+def sweep(algorithm, quarters, tab, key0, key1, t, simple=False):
+    """One full checkerboard sweep (black then white); t counts sweeps.
+
+    ``simple`` (static) selects the shorter Metropolis test valid for J > 0, h = 0.
+    """
     a, b, c, d = quarters
     shape = a.shape
     nb_a, nb_d = _black_fields(a, b, c, d)
-    a = _update(algorithm, a, nb_a, _site_bits(shape, 0, key0, 2 * t, key1), tab)
-    d = _update(algorithm, d, nb_d, _site_bits(shape, 3, key0, 2 * t, key1), tab)
+    a = _update(algorithm, a, nb_a, _site_bits(shape, 0, key0, 2 * t, key1), tab, simple)
+    d = _update(algorithm, d, nb_d, _site_bits(shape, 3, key0, 2 * t, key1), tab, simple)
     nb_b, nb_c = _white_fields(a, b, c, d)
-    b = _update(algorithm, b, nb_b, _site_bits(shape, 1, key0, 2 * t + 1, key1), tab)
-    c = _update(algorithm, c, nb_c, _site_bits(shape, 2, key0, 2 * t + 1, key1), tab)
+    b = _update(algorithm, b, nb_b, _site_bits(shape, 1, key0, 2 * t + 1, key1), tab, simple)
+    c = _update(algorithm, c, nb_c, _site_bits(shape, 2, key0, 2 * t + 1, key1), tab, simple)
     return a, b, c, d
 
 
@@ -126,26 +134,26 @@ def bond_sum_and_magnetization(quarters):
     return bonds, mag
 
 
-@partial(jax.jit, static_argnames=("algorithm",))
-def run_local(spins, beta, J, h, key0, key1, t0, n_sweeps, *, algorithm):
+@partial(jax.jit, static_argnames=("algorithm", "simple"))
+def run_local(spins, beta, J, h, key0, key1, t0, n_sweeps, *, algorithm, simple=False):
     """n_sweeps checkerboard sweeps of every chain in ``spins`` (n, Lx, Ly); steps t0, t0+1, ..."""
     tab = tables(algorithm, beta, J, h)
     quarters = split(spins.astype(jnp.int32))
 
     def body(t, q):
-        return sweep(algorithm, q, tab, key0, key1, t0 + t)
+        return sweep(algorithm, q, tab, key0, key1, t0 + t, simple)
 
     quarters = jax.lax.fori_loop(0, n_sweeps, body, quarters)
     return merge(*quarters).astype(jnp.int8)
 
 
-@partial(jax.jit, static_argnames=("algorithm", "length"))
-def run_chunk(spins, beta, J, h, key0, key1, t0, *, algorithm, length):
+@partial(jax.jit, static_argnames=("algorithm", "length", "simple"))
+def run_chunk(spins, beta, J, h, key0, key1, t0, *, algorithm, length, simple=False):
     """``length`` sweeps from step t0, recording (bond sum, magnetization) per chain after each."""
     tab = tables(algorithm, beta, J, h)
 
     def step(q, t):
-        q = sweep(algorithm, q, tab, key0, key1, t)
+        q = sweep(algorithm, q, tab, key0, key1, t, simple)
         return q, bond_sum_and_magnetization(q)
 
     quarters, (bonds, mags) = jax.lax.scan(step, split(spins.astype(jnp.int32)),

@@ -206,7 +206,7 @@ def _local(algorithm: str, spins, T, n_sweeps, J, h, seed):
     k0, k1 = _keys(seed)
     flat = jnp.asarray(s.reshape((-1,) + s.shape[-2:]))
     out = _k.run_local(flat, jnp.asarray(1.0 / temps), J, h, k0, k1, 0, n_sweeps,
-                       algorithm=algorithm)
+                       algorithm=algorithm, simple=(J > 0 and h == 0))
     return out.reshape(s.shape)
 
 
@@ -483,8 +483,8 @@ def _run(L, temps, n_sweeps, algorithm, n_burn, J, h, init, seed):
         if algorithm == "wolff":
             spins, b, m, c = _k.run_wolff_chunk(spins, beta, J, k0, k1, i * _CHUNK, length=_CHUNK)
         else:
-            spins, b, m = _k.run_chunk(spins, beta, J, h, k0, k1, i * _CHUNK,
-                                       algorithm=algorithm, length=_CHUNK)
+            spins, b, m = _k.run_chunk(spins, beta, J, h, k0, k1, i * _CHUNK, algorithm=algorithm,
+                                       length=_CHUNK, simple=(J > 0 and h == 0))
             c = None
         if i >= n_skip:
             bonds.append(b), mags.append(m), sizes.append(c)

@@ -183,6 +183,15 @@ def test_split_merge_and_fields(L):
     np.testing.assert_array_equal(mags, np.asarray(s).sum(axis=(1, 2)))
 
 
+def test_zero_field_fast_path_is_the_same_chain():
+    s = jnp.asarray(ising.random_spins((3, 8, 8), seed=4))
+    args = (s, jnp.asarray([0.3, 0.44, 0.6]), 1.0, 0.0, jnp.uint32(5), jnp.uint32(6), 0, 20)
+    fast = kern.run_local(*args, algorithm="metropolis", simple=True)
+    general = kern.run_local(*args, algorithm="metropolis", simple=False)
+    np.testing.assert_array_equal(fast, general)
+    assert not np.array_equal(np.asarray(fast), np.asarray(s))
+
+
 @pytest.mark.parametrize("ly", [6, 32, 64])
 def test_packed_row_shifts_match_rolls(ly):
     rows = kern._Rows(ly)
