@@ -691,7 +691,7 @@ class CapacityCurve(NamedTuple):
     alpha: np.ndarray
     #: mean final overlap with the probed pattern, shape (n_alphas,)
     overlap: np.ndarray
-    #: standard error of the mean over independent trials, shape (n_alphas,)
+    #: standard error of the mean over independent trials, shape (n_alphas,); NaN for one trial
     error: np.ndarray
     #: every final overlap, shape (n_alphas, n_trials, n_probes)
     overlaps: np.ndarray
