@@ -235,6 +235,9 @@ def metropolis(spins, T, n_sweeps: int, *, J: float = 1.0, h: float = 0.0,
         Coupling and external field.
     seed : int, numpy.random.Generator, JAX key or None
         Seeds the counter-based random numbers; the same seed gives the same run.
+        When continuing a run with several calls, pass a different seed each time
+        (or one ``numpy.random.Generator``, which advances): an integer seed
+        restarts the same random stream.
 
     Returns
     -------
@@ -277,7 +280,8 @@ def heat_bath(spins, T, n_sweeps: int, *, J: float = 1.0, h: float = 0.0,
     J, h : float
         Coupling and external field.
     seed : int, numpy.random.Generator, JAX key or None
-        Seeds the counter-based random numbers.
+        Seeds the counter-based random numbers (as in :func:`metropolis`: use a new
+        seed, or one Generator, for each call that continues a run).
 
     Returns
     -------
@@ -322,7 +326,8 @@ def wolff(spins, T, n_clusters: int, *, J: float = 1.0, seed: Seed = None) -> ja
     J : float
         Ferromagnetic coupling (> 0).
     seed : int, numpy.random.Generator, JAX key or None
-        Seeds the counter-based random numbers.
+        Seeds the counter-based random numbers (as in :func:`metropolis`: use a new
+        seed, or one Generator, for each call that continues a run).
 
     Returns
     -------

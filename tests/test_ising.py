@@ -214,6 +214,16 @@ def test_local_samplers_shape_dtype_and_determinism(fn):
     np.testing.assert_array_equal(fn(s0, 2.0, 0, seed=1), s0)
 
 
+def test_generator_seed_advances_between_calls():
+    s0 = ising.random_spins((4, 8, 8), seed=0)
+    g = np.random.default_rng(1)
+    a, b = ising.metropolis(s0, 3.0, 3, seed=g), ising.metropolis(s0, 3.0, 3, seed=g)
+    assert not np.array_equal(np.asarray(a), np.asarray(b))
+    g1, g2 = np.random.default_rng(1), np.random.default_rng(1)
+    np.testing.assert_array_equal(ising.metropolis(s0, 3.0, 3, seed=g1),
+                                  ising.metropolis(s0, 3.0, 3, seed=g2))
+
+
 def test_metropolis_limits():
     up = np.ones((8, 8), dtype=np.int8)
     # T -> 0: an aligned state never moves; a huge opposing field flips everything in one sweep
