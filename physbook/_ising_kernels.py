@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._ising_rng import hash32, uniform_bits
+from ._ising_rng import uniform_bits
 
 _ONE31 = float(2**31)
 
