@@ -60,6 +60,8 @@ __all__ = [
     "FlowParams",
     "init_flow",
     "flow_sample",
+    "flow_forward",
+    "coupling",
     "TrainResult",
     "train_flow",
     "FlowMCMCResult",
@@ -211,20 +213,23 @@ def _hmc_run(key, m2, lam, step_size, *, n_steps, n_burn, n_leapfrog, shape):
     phi0 = 0.1 * jax.random.normal(k0, shape)
 
     def trajectory(phi, key):
-        kp, ku = jax.random.split(key)
+        kp, ku, ke = jax.random.split(key, 3)
         p = jax.random.normal(kp, phi.shape)
+        # jitter the step size per chain and trajectory (+-20%): fixed-length trajectories
+        # can resonate with the harmonic modes of the field and stop mixing them
+        eps = step_size * jax.random.uniform(ke, phi.shape[:-2] + (1, 1), minval=0.8, maxval=1.2)
         h0 = 0.5 * jnp.sum(p * p, axis=(-2, -1)) + _action(phi, m2, lam)
-        p1 = p - 0.5 * step_size * _force(phi, m2, lam)
+        p1 = p - 0.5 * eps * _force(phi, m2, lam)
 
         def leap(_, state):
             x, q = state
-            x = x + step_size * q
-            return x, q - step_size * _force(x, m2, lam)
+            x = x + eps * q
+            return x, q - eps * _force(x, m2, lam)
 
         x, p1 = jax.lax.fori_loop(0, n_leapfrog - 1, leap, (phi, p1))
-        x = x + step_size * p1
+        x = x + eps * p1
         s1 = _action(x, m2, lam)
-        p1 = p1 - 0.5 * step_size * _force(x, m2, lam)
+        p1 = p1 - 0.5 * eps * _force(x, m2, lam)
         h1 = 0.5 * jnp.sum(p1 * p1, axis=(-2, -1)) + s1
         accept = jnp.log(jax.random.uniform(ku, h0.shape)) < h0 - h1
         new = jnp.where(accept[..., None, None], x, phi)
@@ -284,7 +289,8 @@ def hmc(L: int, m2: float, lam: float, n_samples: int, *, step_size: float = 0.1
     References
     ----------
     S. Duane, A. D. Kennedy, B. J. Pendleton and D. Roweth, Phys. Lett. B 195,
-    216 (1987); R. M. Neal, "MCMC using Hamiltonian dynamics" (2011).
+    216 (1987); R. M. Neal, "MCMC using Hamiltonian dynamics" (2011);
+    P. B. Mackenzie, Phys. Lett. B 226, 369 (1989) (step-size jitter).
     """
     L = check_int("L", L, minimum=2)
     m2, lam = _check_couplings(m2, lam)
@@ -306,19 +312,19 @@ class FlowParams:
 
     ``weights`` is a list of ``(kernel, bias)`` pairs, one per convolution of
     the scale/shift network, each stacked over coupling layers along axis 0:
-    kernels have shape (n_layers, c_out, k, k, c_in). ``site`` holds the two
-    parameters :math:`(\log\delta, \log a)` of the site-wise sinh-arcsinh
-    layer. ``L`` is static (pytree auxiliary data), so optimisers only see
+    kernels have shape (n_layers, c_out, k, k, c_in). ``scalars`` holds
+    :math:`(\log\delta, \log a)` of the site-wise sinh-arcsinh layer and
+    :math:`\log b` of the zero-mode layer. ``L`` is static (pytree auxiliary data), so optimisers only see
     the weights.
     """
 
-    def __init__(self, weights, site, L: int):
+    def __init__(self, weights, scalars, L: int):
         self.weights = weights
-        self.site = site
+        self.scalars = scalars
         self.L = L
 
     def tree_flatten(self):
-        return (self.weights, self.site), self.L
+        return (self.weights, self.scalars), self.L
 
     @classmethod
     def tree_unflatten(cls, L, children):
@@ -329,7 +335,7 @@ class FlowParams:
         L = check_int("L", L, minimum=2)
         if L % 2:
             raise ValueError(f"L must be even for the checkerboard coupling, got {L}")
-        return FlowParams(self.weights, self.site, L)
+        return FlowParams(self.weights, self.scalars, L)
 
     @property
     def n_layers(self) -> int:
@@ -382,14 +388,14 @@ def _coupling(weights, x, mask):
     return y, jnp.sum(active * s, axis=(-2, -1))
 
 
-def _site_layer(site, z):
+def _site_layer(scalars, z):
     r"""Site-wise sinh-arcsinh map :math:`y = a\sinh(\delta\,\mathrm{arcsinh}\,z)` and its log-det.
 
     With :math:`\delta<1` it turns Gaussian tails :math:`e^{-z^2/2}` into the
     lighter tails :math:`e^{-c\,y^{2/\delta}}` of the quartic on-site potential
     (:math:`\delta=\tfrac12`); :math:`\delta=a=1` is the identity.
     """
-    log_delta, log_a = site[0], site[1]
+    log_delta, log_a = scalars[0], scalars[1]
     delta = jnp.exp(log_delta)
     u = jnp.arcsinh(z)
     y = jnp.exp(log_a) * jnp.sinh(delta * u)
@@ -399,7 +405,7 @@ def _site_layer(site, z):
 
 def _flow_forward(params: FlowParams, z):
     """Push prior draws z (B, L, L) through all layers; returns (phi, sum log|det J|)."""
-    z, logdet0 = _site_layer(params.site, z)
+    z, logdet0 = _site_layer(params.scalars, z)
     cb = _checkerboard(params.L, z.dtype)
     parity = jnp.arange(params.n_layers) % 2
 
@@ -411,7 +417,18 @@ def _flow_forward(params: FlowParams, z):
         return (y, logdet + ld), None
 
     (phi, logdet), _ = jax.lax.scan(layer, (z, logdet0), (params.weights, parity))
-    return phi, logdet
+    return _zero_mode_layer(params.scalars[2], phi, logdet)
+
+
+def _zero_mode_layer(log_b, phi, logdet):
+    r"""Rescale the uniform (zero-momentum) component: :math:`\phi\to\phi+(b-1)\bar\phi`.
+
+    A linear map with eigenvalue :math:`b` on the constant mode and 1 on the
+    others, so :math:`\log|\det J|=\log b`. Local couplings struggle with
+    this most collective mode, the magnetisation.
+    """
+    mean = jnp.mean(phi, axis=(-2, -1), keepdims=True)
+    return phi + (jnp.exp(log_b) - 1.0) * mean, logdet + log_b
 
 
 def _sample(params: FlowParams, key, n, dtype=jnp.float32):
@@ -497,10 +514,10 @@ def init_flow(key: Seed, L: int, n_layers: int = 8, hidden: int | tuple[int, ...
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd, got {kernel_size}")
     if lam is None:
-        site = jnp.zeros(2, jnp.float32)
+        scalars = jnp.zeros(3, jnp.float32)
     else:
         lam = check_positive("lam", lam)
-        site = jnp.array([np.log(0.5), 0.25 * np.log(2.0 / lam)], jnp.float32)
+        scalars = jnp.array([np.log(0.5), 0.25 * np.log(2.0 / lam), 0.0], jnp.float32)
     rng = as_generator(key)
     widths = (1, *hidden, 2)
     weights = []
@@ -511,7 +528,7 @@ def init_flow(key: Seed, L: int, n_layers: int = 8, hidden: int | tuple[int, ...
     # start near the identity map: a small output layer
     weights[-1][0] *= 0.1
     weights = [(jnp.asarray(k, jnp.float32), jnp.asarray(b, jnp.float32)) for k, b in weights]
-    return FlowParams(weights, site, L)
+    return FlowParams(weights, scalars, L)
 
 
 def _check_flow(params):
@@ -558,6 +575,91 @@ def flow_sample(params: FlowParams, key: Seed, n: int) -> tuple[jax.Array, jax.A
 
 
 _sample_jit = jax.jit(_sample, static_argnames=("n", "dtype"))
+
+
+def _is_traced(x) -> bool:
+    return isinstance(x, jax.core.Tracer)
+
+
+def flow_forward(params: FlowParams, z) -> tuple[jax.Array, jax.Array]:
+    r"""Apply the whole flow to given noise: :math:`\phi=f(z)` and :math:`\log|\det\partial f/\partial z|`.
+
+    .. math::
+
+        \log\left|\det\frac{\partial f}{\partial z}\right|
+        = \sum_x \log\frac{dy}{dz}\Big|_{\text{site-wise}} + \sum_{\text{layers } i}\ \sum_{x\,\in\,\text{active}_i} s_i(x).
+
+    Differentiable and traceable (no checks on traced input), e.g. for ``jax.jacfwd``.
+
+    Parameters
+    ----------
+    params : FlowParams
+    z : array_like, shape (B, L, L)
+        Noise (any float dtype; the weights are cast to it by JAX's promotion).
+
+    Returns
+    -------
+    (jax.Array, jax.Array)
+        Fields (B, L, L) and log-determinants (B,).
+
+    Example
+    -------
+    >>> flow = init_flow(0, 4, n_layers=2, hidden=4)
+    >>> phi, logdet = flow_forward(flow, np.zeros((1, 4, 4), np.float32))
+    >>> phi.shape, logdet.shape
+    ((1, 4, 4), (1,))
+    """
+    params = _check_flow(params)
+    if not _is_traced(z):
+        arr = _check_field("z", z)
+        if arr.ndim != 3 or arr.shape[-1] != params.L:
+            raise ValueError(f"z must have shape (B, {params.L}, {params.L}), got {arr.shape}")
+        z = jnp.asarray(arr)
+    return _flow_forward(params, z)
+
+
+def coupling(params: FlowParams, phi, layer: int) -> tuple[jax.Array, jax.Array]:
+    r"""Apply coupling layer ``layer`` of the flow alone, eq. of :func:`init_flow`.
+
+    .. math::
+
+        \phi'_\text{active} = e^{s(\phi_\text{frozen})}\odot\phi_\text{active} + t(\phi_\text{frozen}),
+        \qquad \log|\det J| = \sum_{x\,\in\,\text{active}} s(x),
+
+    with the checkerboard colour of ``layer`` (even layers update the sites
+    with :math:`x_1+x_2` even and freeze the others). Traceable, e.g. for
+    ``jax.jacfwd``.
+
+    Parameters
+    ----------
+    params : FlowParams
+    phi : array_like, shape (B, L, L)
+    layer : int
+        Index of the coupling layer, ``0 <= layer < params.n_layers``.
+
+    Returns
+    -------
+    (jax.Array, jax.Array)
+        New fields (B, L, L) and :math:`\log|\det J|` (B,).
+
+    Example
+    -------
+    >>> flow = init_flow(0, 4, n_layers=2, hidden=4)
+    >>> y, logdet = coupling(flow, np.ones((1, 4, 4), np.float32), 0)
+    >>> float(y[0, 0, 1])  # a frozen site
+    1.0
+    """
+    params = _check_flow(params)
+    layer = check_int("layer", layer, minimum=0, maximum=params.n_layers - 1)
+    if not _is_traced(phi):
+        arr = _check_field("phi", phi)
+        if arr.ndim != 3 or arr.shape[-1] != params.L:
+            raise ValueError(f"phi must have shape (B, {params.L}, {params.L}), got {arr.shape}")
+        phi = jnp.asarray(arr)
+    cb = _checkerboard(params.L, phi.dtype)
+    mask = cb if layer % 2 == 0 else 1.0 - cb
+    weights = jax.tree_util.tree_map(lambda a: a[layer], params.weights)
+    return _coupling(weights, phi, mask)
 
 
 # --------------------------------------------------------------------------- training

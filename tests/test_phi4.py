@@ -72,7 +72,7 @@ def test_free_propagator_equals_matrix_inverse():
 
 def test_hmc_free_field_matches_exact_propagator():
     L, m2 = 6, 0.5
-    res = phi4.hmc(L, m2, 0.0, 1500, step_size=0.25, n_leapfrog=8, n_chains=8, n_burn=100, seed=3)
+    res = phi4.hmc(L, m2, 0.0, 1500, step_size=0.15, n_leapfrog=10, n_chains=8, n_burn=100, seed=3)
     assert 0.6 < res.acceptance < 1.0
     G = phi4.free_propagator(L, m2)
     obs = phi4.measure(res.samples)
@@ -102,40 +102,55 @@ def _random_flow(L, dtype=jnp.float64, seed=0):
     for kernel, bias in flow.weights:
         weights.append((jnp.asarray(kernel, dtype) + 0.3 * jnp.asarray(rng.normal(size=kernel.shape), dtype),
                         0.3 * jnp.asarray(rng.normal(size=bias.shape), dtype)))
-    return phi4.FlowParams(weights, jnp.array([-0.4, 0.3], dtype), L)
+    return phi4.FlowParams(weights, jnp.array([-0.4, 0.3, 0.2], dtype), L)
 
 
-def test_coupling_logdet_equals_jacobian():
+@pytest.mark.parametrize("layer", [0, 1])
+def test_coupling_logdet_equals_jacobian(layer):
     L = 4
     flow = _random_flow(L)
-    w0 = jax.tree_util.tree_map(lambda a: a[0], flow.weights)
-    mask = phi4._checkerboard(L, jnp.float64)
-    x = jnp.asarray(np.random.default_rng(2).normal(size=(L, L)))
+    x = jnp.asarray(np.random.default_rng(2).normal(size=(1, L, L)))
 
     def f(v):
-        return phi4._coupling(w0, v.reshape(1, L, L), mask)[0].ravel()
+        return phi4.coupling(flow, v.reshape(1, L, L), layer)[0].ravel()
 
     J = jax.jit(jax.jacfwd(f))(x.ravel())
     sign, logabs = jnp.linalg.slogdet(J)
-    _, ld = phi4._coupling(w0, x[None], mask)
+    y, ld = phi4.coupling(flow, x, layer)
     assert float(sign) > 0
     assert abs(float(ld[0]) - float(logabs)) < 1e-5
     assert abs(float(ld[0])) > 0.1   # the check is not trivially 0 = 0
+    # frozen sites pass unchanged: even layers freeze the sites with x1 + x2 odd
+    frozen = (np.add.outer(np.arange(L), np.arange(L)) % 2) == (0 if layer % 2 else 1)
+    np.testing.assert_array_equal(np.asarray(y)[0][frozen], np.asarray(x)[0][frozen])
+
+
+def test_site_and_zero_mode_layers_match_their_formulas():
+    flow = _random_flow(4)
+    z = jnp.asarray(np.random.default_rng(6).normal(size=(2, 4, 4)))
+    empty = phi4.FlowParams([(k[:0], b[:0]) for k, b in flow.weights], flow.scalars, 4)
+    phi, ld = phi4.flow_forward(empty, z)   # no coupling layers: site-wise map then zero mode
+    delta, a, b = np.exp(np.asarray(flow.scalars))
+    y = a * np.sinh(delta * np.arcsinh(np.asarray(z)))
+    want = y + (b - 1) * y.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(np.asarray(phi), want, rtol=1e-10)
+    dy = a * delta * np.cosh(delta * np.arcsinh(np.asarray(z))) / np.sqrt(1 + np.asarray(z) ** 2)
+    np.testing.assert_allclose(np.asarray(ld), np.log(dy).sum(axis=(1, 2)) + np.log(b), rtol=1e-10)
 
 
 def test_whole_flow_logdet_and_log_q():
     L = 4
     flow = _random_flow(L)
     z = jnp.asarray(np.random.default_rng(4).normal(size=(L, L)))
-    J = jax.jit(jax.jacfwd(lambda v: phi4._flow_forward(flow, v.reshape(1, L, L))[0].ravel()))(z.ravel())
+    J = jax.jit(jax.jacfwd(lambda v: phi4.flow_forward(flow, v.reshape(1, L, L))[0].ravel()))(z.ravel())
     _, logabs = jnp.linalg.slogdet(J)
-    _, ld = phi4._flow_forward(flow, z[None])
+    _, ld = phi4.flow_forward(flow, z[None])
     assert abs(float(ld[0]) - float(logabs)) < 1e-8
 
 
 def test_identity_flow_gives_gaussian_log_q():
     flow = phi4.init_flow(0, 4, n_layers=2, hidden=3)
-    flow = phi4.FlowParams([(k * 0, b) for k, b in flow.weights], flow.site, 4)
+    flow = phi4.FlowParams([(k * 0, b) for k, b in flow.weights], flow.scalars, 4)
     phi, logq = phi4.flow_sample(flow, 1, 20)
     want = -0.5 * (np.asarray(phi, np.float64) ** 2).sum(axis=(1, 2)) - 8 * np.log(2 * np.pi)
     np.testing.assert_allclose(np.asarray(logq), want, rtol=1e-5)
@@ -145,9 +160,12 @@ def test_identity_flow_gives_gaussian_log_q():
 def test_flow_is_translation_equivariant():
     flow = _random_flow(6, jnp.float32)
     z = jnp.asarray(np.random.default_rng(0).normal(size=(2, 6, 6)), jnp.float32)
-    a, la = phi4._flow_forward(flow, z)
+    a, la = phi4.flow_forward(flow, z)
     shift = (2, 4)   # even shifts keep the checkerboard colours
-    b, lb = phi4._flow_forward(flow, jnp.roll(z, shift, axis=(1, 2)))
+    b, lb = phi4.flow_forward(flow, jnp.roll(z, shift, axis=(1, 2)))
+    # and the same weights act on another lattice size
+    c, _ = phi4.flow_forward(flow.at_size(4), z[:, :4, :4])
+    assert c.shape == (2, 4, 4)
     np.testing.assert_allclose(np.asarray(jnp.roll(a, shift, axis=(1, 2))), np.asarray(b), atol=1e-5)
     np.testing.assert_allclose(np.asarray(la), np.asarray(lb), rtol=1e-5)
 
@@ -195,7 +213,7 @@ def test_flow_mcmc_is_exact_for_the_free_field():
 @pytest.fixture(scope="module")
 def tutorial_flow():
     flow = phi4.init_flow(0, 8, n_layers=8, hidden=(8,), kernel_size=3, lam=8.0)
-    return phi4.train_flow(flow, -4.0, 8.0, n_steps=600, batch=64, lr=3e-3, seed=1)
+    return phi4.train_flow(flow, -4.0, 8.0, n_steps=500, batch=64, lr=3e-3, seed=1)
 
 
 def test_training_lowers_the_loss(tutorial_flow):
@@ -206,7 +224,7 @@ def test_training_lowers_the_loss(tutorial_flow):
 
 def test_flow_mcmc_agrees_with_hmc_at_the_tutorial_point(tutorial_flow):
     res = phi4.flow_mcmc(tutorial_flow.params, 12000, 3, m2=-4.0, lam=8.0)
-    ref = phi4.hmc(8, -4.0, 8.0, 1500, step_size=0.1, n_leapfrog=10, n_chains=8, seed=4)
+    ref = phi4.hmc(8, -4.0, 8.0, 1500, step_size=0.15, n_leapfrog=10, n_chains=8, n_burn=100, seed=4)
     a, b = phi4.measure(res.samples), phi4.measure(ref.samples)
     for name in ("chi2", "abs_m"):
         x, y = getattr(a, name), getattr(b, name)
@@ -261,6 +279,12 @@ def test_magnetization_and_two_point_by_hand():
     (lambda: phi4.train_flow(phi4.init_flow(0, 4, 2, 2), 1.0, 1.0, lr=0.0), "lr"),
     (lambda: phi4.flow_sample(phi4.init_flow(0, 4, 2, 2), 0, 0), "n"),
     (lambda: phi4.ess(np.array([0.0, np.nan])), "log_w"),
+    (lambda: phi4.coupling(phi4.init_flow(0, 4, 2, 2), np.ones((1, 4, 4)), 2), "layer"),
+    (lambda: phi4.coupling(phi4.init_flow(0, 4, 2, 2), np.ones((1, 6, 6)), 0), "phi"),
+    (lambda: phi4.flow_forward(phi4.init_flow(0, 4, 2, 2), np.ones((4, 4))), "z"),
+    (lambda: phi4.init_flow(0, 4, lam=-1.0), "lam"),
+    (lambda: phi4.init_flow(0, 4).at_size(5), "L"),
+    (lambda: phi4.flow_mcmc(phi4.init_flow(0, 4, 2, 2), 1, 0, m2=1.0, lam=0.0), "n"),
     (lambda: phi4.measure(np.ones((5, 4, 4))), "n_blocks"),
     (lambda: phi4.measure(np.ones((2, 2, 30, 4, 4))), "samples"),
 ])
