@@ -10,7 +10,6 @@ probes, its cost being linear in their number). Also the synchronous rule, whose
 peer is ``s = sign(W @ s)`` per probe, and physbook with float32 couplings.
 """
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
