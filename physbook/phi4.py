@@ -207,10 +207,10 @@ class HMCResult(NamedTuple):
     action: np.ndarray
 
 
-@partial(jax.jit, static_argnames=("n_steps", "n_burn", "n_leapfrog", "shape"))
-def _hmc_run(key, m2, lam, step_size, *, n_steps, n_burn, n_leapfrog, shape):
+@partial(jax.jit, static_argnames=("n_steps", "n_burn", "n_leapfrog", "shape", "hot"))
+def _hmc_run(key, phi0, m2, lam, step_size, *, n_steps, n_burn, n_leapfrog, shape, hot):
     key, k0 = jax.random.split(key)
-    phi0 = 0.1 * jax.random.normal(k0, shape)
+    phi0 = 0.1 * jax.random.normal(k0, shape) if hot else jnp.broadcast_to(phi0, shape)
 
     def trajectory(phi, key):
         kp, ku, ke = jax.random.split(key, 3)
@@ -244,7 +244,7 @@ def _hmc_run(key, m2, lam, step_size, *, n_steps, n_burn, n_leapfrog, shape):
 
 def hmc(L: int, m2: float, lam: float, n_samples: int, *, step_size: float = 0.1,
         n_leapfrog: int = 10, n_chains: int = 4, n_burn: int = 200,
-        seed: Seed = None) -> HMCResult:
+        seed: Seed = None, phi0=None) -> HMCResult:
     r"""Hybrid (Hamiltonian) Monte Carlo for the :math:`\phi^4` action, many chains at once.
 
     Each trajectory draws momenta :math:`\pi(x)\sim\mathcal N(0,1)`, integrates
@@ -274,6 +274,10 @@ def hmc(L: int, m2: float, lam: float, n_samples: int, *, step_size: float = 0.1
         Thermalisation trajectories discarded per chain.
     seed : int, numpy Generator or JAX key
         Randomness.
+    phi0 : array_like, shape (L, L) or (n_chains, L, L), optional
+        Starting configurations. Default: a hot start, :math:`0.1\,\mathcal N(0,1)`
+        on every site. In the broken phase an ordered start (half the chains
+        at :math:`+v`, half at :math:`-v`) avoids long-lived domain walls.
 
     Returns
     -------
@@ -299,8 +303,16 @@ def hmc(L: int, m2: float, lam: float, n_samples: int, *, step_size: float = 0.1
     n_leapfrog = check_int("n_leapfrog", n_leapfrog, minimum=1)
     n_chains = check_int("n_chains", n_chains, minimum=1)
     n_burn = check_int("n_burn", n_burn, minimum=0)
-    samples, acc, s = _hmc_run(as_key(seed), m2, lam, step_size, n_steps=n_samples,
-                               n_burn=n_burn, n_leapfrog=n_leapfrog, shape=(n_chains, L, L))
+    shape = (n_chains, L, L)
+    if phi0 is None:
+        start = np.zeros(())
+    else:
+        start = _check_field("phi0", phi0).astype(np.float64)
+        if start.shape not in ((L, L), shape):
+            raise ValueError(f"phi0 must have shape ({L}, {L}) or {shape}, got {start.shape}")
+    samples, acc, s = _hmc_run(as_key(seed), jnp.asarray(start), m2, lam, step_size,
+                               n_steps=n_samples, n_burn=n_burn, n_leapfrog=n_leapfrog,
+                               shape=shape, hot=phi0 is None)
     return HMCResult(np.asarray(samples), float(acc), np.asarray(s))
 
 

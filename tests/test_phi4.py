@@ -83,6 +83,19 @@ def test_hmc_free_field_matches_exact_propagator():
     assert not obs.phi2.contains(2 * G[0, 0], 4.0)
 
 
+def test_hmc_ordered_start_in_the_broken_phase():
+    """Chains started at +v and -v stay ordered: |M|/V near the mean-field minimum, both signs."""
+    v = np.sqrt(8.0 / 2.0)                      # m2 = -8, lam = 1: uniform field minimum phi^2 = -m2/(2 lam)
+    start = np.concatenate([np.full((2, 6, 6), v), np.full((2, 6, 6), -v)])
+    res = phi4.hmc(6, -8.0, 1.0, 200, step_size=0.05, n_leapfrog=10, n_chains=4, n_burn=50,
+                   seed=2, phi0=start)
+    m = phi4.magnetization(res.samples)
+    assert np.all(m[:2] > 0.5) and np.all(m[2:] < -0.5)
+    # the same chains from a hot start are reproducibly different
+    hot = phi4.hmc(6, -8.0, 1.0, 200, step_size=0.05, n_leapfrog=10, n_chains=4, n_burn=50, seed=2)
+    assert not np.allclose(hot.samples, res.samples)
+
+
 def test_hmc_records_action_and_is_reproducible():
     a = phi4.hmc(4, -4.0, 8.0, 50, n_chains=3, n_burn=10, seed=5)
     b = phi4.hmc(4, -4.0, 8.0, 50, n_chains=3, n_burn=10, seed=5)
@@ -270,6 +283,7 @@ def test_magnetization_and_two_point_by_hand():
     (lambda: phi4.hmc(4, 1.0, 1.0, 10, step_size=-0.1), "step_size"),
     (lambda: phi4.hmc(4, 1.0, 1.0, 10, n_leapfrog=0), "n_leapfrog"),
     (lambda: phi4.hmc(4, 1.0, 1.0, 10, n_chains=0), "n_chains"),
+    (lambda: phi4.hmc(4, 1.0, 1.0, 10, n_chains=2, phi0=np.ones((3, 4, 4))), "phi0"),
     (lambda: phi4.init_flow(0, 5), "L"),
     (lambda: phi4.init_flow(0, 4, n_layers=3), "n_layers"),
     (lambda: phi4.init_flow(0, 4, kernel_size=2), "kernel_size"),
