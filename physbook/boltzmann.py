@@ -761,7 +761,7 @@ def log_partition_exact(rbm: RBM, *, max_chunk_elements: int = 2**22):
     Example
     -------
     >>> rbm = RBM(jnp.zeros((3, 2)), jnp.zeros(3), jnp.zeros(2))
-    >>> round(log_partition_exact(rbm) / np.log(2), 9)
+    >>> round(float(log_partition_exact(rbm) / np.log(2)), 9)
     5.0
 
     References
@@ -847,7 +847,7 @@ def log_partition_ais(rbm: RBM, n_betas: int = 1000, n_chains: int = 100, seed: 
     -------
     >>> rbm = RBM(jnp.zeros((3, 2)), jnp.zeros(3), jnp.zeros(2))
     >>> est = log_partition_ais(rbm, n_betas=10, n_chains=20, seed=0)
-    >>> round(est.mean / np.log(2), 9)
+    >>> round(float(est.mean / np.log(2)), 9)
     5.0
 
     References
@@ -900,7 +900,7 @@ def log_likelihood(rbm: RBM, data, log_z=None):
     Example
     -------
     >>> rbm = RBM(jnp.zeros((3, 2)), jnp.zeros(3), jnp.zeros(2))
-    >>> round(log_likelihood(rbm, np.eye(3)) / np.log(2), 9)  # uniform over 8 patterns
+    >>> round(float(log_likelihood(rbm, np.eye(3)) / np.log(2)), 9)  # uniform over 8 patterns
     -3.0
 
     References
@@ -942,7 +942,7 @@ def empirical_entropy(data) -> float:
 
     Example
     -------
-    >>> round(empirical_entropy(np.eye(4)) / np.log(2), 9)
+    >>> round(float(empirical_entropy(np.eye(4)) / np.log(2)), 9)
     2.0
 
     References
@@ -1038,7 +1038,7 @@ def bm_log_partition(bm: BoltzmannMachine, *, T: float = 1.0) -> float:
     Example
     -------
     >>> bm = BoltzmannMachine(jnp.zeros((3, 3)), jnp.zeros(3))
-    >>> round(bm_log_partition(bm) / np.log(2), 9)
+    >>> round(float(bm_log_partition(bm) / np.log(2)), 9)
     3.0
 
     References
