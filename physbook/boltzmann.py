@@ -70,18 +70,18 @@ MAX_ENUMERATED_UNITS = 30
 class RBM(NamedTuple):
     r"""Parameters of a restricted Boltzmann machine (an immutable JAX pytree).
 
-    Attributes
-    ----------
-    W : jax.Array, shape (..., n_visible, n_hidden)
-        Couplings between visible unit :math:`i` and hidden unit :math:`j`.
-    b : jax.Array, shape (..., n_visible)
-        Visible biases.
-    c : jax.Array, shape (..., n_hidden)
-        Hidden biases.
+    Example
+    -------
+    >>> rbm = RBM(jnp.zeros((9, 4)), jnp.zeros(9), jnp.zeros(4))
+    >>> rbm.n_visible, rbm.n_hidden
+    (9, 4)
     """
 
+    #: Couplings :math:`W_{ij}` between visible unit i and hidden unit j, shape (..., n_visible, n_hidden).
     W: jax.Array
+    #: Visible biases, shape (..., n_visible).
     b: jax.Array
+    #: Hidden biases, shape (..., n_hidden).
     c: jax.Array
 
     @property
@@ -96,64 +96,42 @@ class RBM(NamedTuple):
 
 
 class TrainHistory(NamedTuple):
-    """What :func:`train` records once per epoch.
+    """What :func:`train` records once per epoch."""
 
-    Attributes
-    ----------
-    params : RBM
-        The parameters before training and after every epoch, stacked along a
-        leading axis of length ``n_epochs + 1``.
-    reconstruction_error : numpy.ndarray, shape (n_epochs,)
-        Mean squared difference between a data vector and its one-step
-        reconstruction :math:`P(v = 1 \\mid h)`, averaged over the epoch.
-    """
-
+    #: The parameters before training and after every epoch, stacked along a leading axis of
+    #: length ``n_epochs + 1`` (float64).
     params: RBM
-    reconstruction_error: jax.Array
+    #: Mean squared difference between a data vector and its one-step reconstruction
+    #: :math:`P(v = 1 \mid h)`, averaged over each epoch, shape (n_epochs,).
+    reconstruction_error: np.ndarray
 
 
 class BoltzmannMachine(NamedTuple):
-    r"""A fully visible Boltzmann machine (an immutable JAX pytree), units in {0, 1}.
+    r"""A fully visible Boltzmann machine (an immutable JAX pytree), units in {0, 1}."""
 
-    Attributes
-    ----------
-    W : jax.Array, shape (N, N)
-        Symmetric couplings with zero diagonal.
-    b : jax.Array, shape (N,)
-        Biases.
-    """
-
+    #: Symmetric couplings with zero diagonal, shape (N, N).
     W: jax.Array
+    #: Biases, shape (N,).
     b: jax.Array
 
 
 class BMHistory(NamedTuple):
-    """What :func:`bm_train_exact` records at every step (step 0 is the initial machine).
+    """What :func:`bm_train_exact` records at every step (step 0 is the initial machine)."""
 
-    Attributes
-    ----------
-    log_likelihood : numpy.ndarray, shape (n_steps + 1,)
-        Exact mean log-likelihood of the data (nats per pattern).
-    positive : numpy.ndarray, shape (N, N)
-        Positive phase :math:`\\langle s_i s_j \\rangle_\\mathrm{data}` (diagonal: :math:`\\langle s_i \\rangle`).
-    negative : numpy.ndarray, shape (n_steps + 1, N, N)
-        Negative phase :math:`\\langle s_i s_j \\rangle_\\mathrm{model}` at every step.
-    """
-
-    log_likelihood: jax.Array
-    positive: jax.Array
-    negative: jax.Array
+    #: Exact mean log-likelihood of the data (nats per pattern), shape (n_steps + 1,).
+    log_likelihood: np.ndarray
+    #: Positive phase :math:`\langle s_i s_j \rangle_\mathrm{data}` (diagonal:
+    #: :math:`\langle s_i \rangle`), shape (N, N).
+    positive: np.ndarray
+    #: Negative phase :math:`\langle s_i s_j \rangle_\mathrm{model}` at every step,
+    #: shape (n_steps + 1, N, N).
+    negative: np.ndarray
 
 
 class DBN(NamedTuple):
-    """A deep belief net: RBMs stacked bottom (data side) to top (an immutable JAX pytree).
+    """A deep belief net: RBMs stacked bottom (data side) to top (an immutable JAX pytree)."""
 
-    Attributes
-    ----------
-    layers : tuple of RBM
-        ``layers[l].n_hidden == layers[l + 1].n_visible``.
-    """
-
+    #: Tuple of RBM, bottom to top, with ``layers[l].n_hidden == layers[l + 1].n_visible``.
     layers: tuple
 
 

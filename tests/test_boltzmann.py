@@ -312,24 +312,20 @@ def test_bm_cannot_learn_parity_without_hidden_units():
 
 # --------------------------------------------------------------------------- deep belief net
 
-def test_dbn_shapes_and_samples():
-    X = pb.data.bars_and_stripes(3)
-    dbn, hists = B.train_dbn(X, (8, 5), batch_size=7, n_epochs=5, seed=1)
-    assert [layer.W.shape for layer in dbn.layers] == [(9, 8), (8, 5)]
-    assert len(hists) == 2 and hists[1].params.W.shape == (6, 8, 5)
-    p = np.asarray(B.sample_dbn(dbn, 6, n_gibbs=20, seed=0))
-    assert p.shape == (6, 9) and np.all((p > 0) & (p < 1))
-    s = np.asarray(B.sample_dbn(dbn, 6, n_gibbs=20, seed=0, probabilities=False))
-    assert set(np.unique(s)) <= {0.0, 1.0}
-    assert len(jax.tree_util.tree_leaves(dbn)) == 6
-
-
-def test_dbn_second_layer_learns_first_layer_features():
+def test_dbn_greedy_stacking_and_samples():
     X, _ = pb.data.binarized_digits()
     dbn, hists = B.train_dbn(X[:600], (16, 8), lr=0.1, batch_size=20, n_epochs=10, seed=0)
+    assert [layer.W.shape for layer in dbn.layers] == [(64, 16), (16, 8)]
+    assert len(hists) == 2 and hists[1].params.W.shape == (11, 16, 8)
+    assert len(jax.tree_util.tree_leaves(dbn)) == 6
+    # the second layer learns the first layer's features: its exact likelihood rises
     h = np.asarray(B.sample_hidden(dbn.layers[0], X[:600], key=0))
     ll = B.log_likelihood(hists[1].params, h)
     assert ll[-1] > ll[0] + 0.5
+    p = np.asarray(B.sample_dbn(dbn, 6, n_gibbs=20, seed=0))
+    assert p.shape == (6, 64) and np.all((p > 0) & (p < 1))
+    s = np.asarray(B.sample_dbn(dbn, 6, n_gibbs=20, seed=0, probabilities=False))
+    assert set(np.unique(s)) <= {0.0, 1.0}
 
 
 # --------------------------------------------------------------------------- bad input
