@@ -1,13 +1,12 @@
-r"""Lattice :math:`\phi^4` theory in two dimensions: action, HMC, a normalizing-flow sampler, observables.
+r"""Lattice :math:`\phi^4` theory in 2-D: action, HMC, a normalizing-flow sampler, observables.
 
 Conventions
 -----------
 A real scalar field :math:`\phi(x)` lives on the sites of a periodic
 :math:`L\times L` lattice (lattice spacing 1, volume :math:`V=L^2`). The action
 is the one of Albergo, Kanwar and Shanahan (2019) and of the tutorial by
-Albergo et al. (2021), written there as
-:math:`\sum_x \phi(x)\sum_\mu[2\phi(x)-\phi(x+\hat\mu)-\phi(x-\hat\mu)] + m^2\phi^2 + \lambda\phi^4`,
-which is the same as
+Albergo et al. (2021), written there as :math:`\sum_x \{\phi(x)\sum_\mu[2\phi(x)
+-\phi(x+\hat\mu)-\phi(x-\hat\mu)] + m^2\phi^2 + \lambda\phi^4\}`, which is the same as
 
 .. math::
 
@@ -42,7 +41,7 @@ S. Duane et al., Phys. Lett. B 195, 216 (1987) (HMC).
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -190,20 +189,14 @@ def free_propagator(L: int, m2: float) -> np.ndarray:
 # --------------------------------------------------------------------------- HMC
 
 class HMCResult(NamedTuple):
-    """Output of :func:`hmc`.
+    """Output of :func:`hmc`."""
 
-    Attributes
-    ----------
-    samples : numpy.ndarray, shape (n_chains, n_samples, L, L)
-        One configuration per trajectory after burn-in.
-    acceptance : float
-        Fraction of accepted trajectories (after burn-in).
-    action : numpy.ndarray, shape (n_chains, n_samples)
-        :math:`S` of each recorded configuration.
-    """
-
+    #: One configuration per trajectory after burn-in. (numpy.ndarray, shape (n_chains, n_samples,
+    #: L, L))
     samples: np.ndarray
+    #: Fraction of accepted trajectories (after burn-in). (float)
     acceptance: float
+    #: :math:`S` of each recorded configuration. (numpy.ndarray, shape (n_chains, n_samples))
     action: np.ndarray
 
 
@@ -326,8 +319,8 @@ class FlowParams:
     the scale/shift network, each stacked over coupling layers along axis 0:
     kernels have shape (n_layers, c_out, k, k, c_in). ``scalars`` holds
     :math:`(\log\delta, \log a)` of the site-wise sinh-arcsinh layer and
-    :math:`\log b` of the zero-mode layer. ``L`` is static (pytree auxiliary data), so optimisers only see
-    the weights.
+    :math:`\log b` of the zero-mode layer. ``L`` is static (pytree auxiliary
+    data), so optimisers only see the weights.
     """
 
     def __init__(self, weights, scalars, L: int):
@@ -535,7 +528,8 @@ def init_flow(key: Seed, L: int, n_layers: int = 8, hidden: int | tuple[int, ...
     weights = []
     for c_in, c_out in zip(widths[:-1], widths[1:]):
         fan_in = kernel_size * kernel_size * c_in
-        kernel = rng.normal(size=(n_layers, c_out, kernel_size, kernel_size, c_in)) / np.sqrt(fan_in)
+        shape = (n_layers, c_out, kernel_size, kernel_size, c_in)
+        kernel = rng.normal(size=shape) / np.sqrt(fan_in)
         weights.append([kernel, np.zeros((n_layers, c_out))])
     # start near the identity map: a small output layer
     weights[-1][0] *= 0.1
@@ -594,12 +588,13 @@ def _is_traced(x) -> bool:
 
 
 def flow_forward(params: FlowParams, z) -> tuple[jax.Array, jax.Array]:
-    r"""Apply the whole flow to given noise: :math:`\phi=f(z)` and :math:`\log|\det\partial f/\partial z|`.
+    r"""Apply the whole flow to noise: :math:`\phi=f(z)` and its log-Jacobian.
 
     .. math::
 
         \log\left|\det\frac{\partial f}{\partial z}\right|
-        = \sum_x \log\frac{dy}{dz}\Big|_{\text{site-wise}} + \sum_{\text{layers } i}\ \sum_{x\,\in\,\text{active}_i} s_i(x).
+        = \sum_x \log\frac{dy}{dz}\Big|_{\text{site-wise}}
+          + \sum_{\text{layers } i}\ \sum_{x\,\in\,\text{active}_i} s_i(x) + \log b.
 
     Differentiable and traceable (no checks on traced input), e.g. for ``jax.jacfwd``.
 
@@ -635,8 +630,9 @@ def coupling(params: FlowParams, phi, layer: int) -> tuple[jax.Array, jax.Array]
 
     .. math::
 
-        \phi'_\text{active} = e^{s(\phi_\text{frozen})}\odot\phi_\text{active} + t(\phi_\text{frozen}),
-        \qquad \log|\det J| = \sum_{x\,\in\,\text{active}} s(x),
+        \phi'_\text{active} = e^{s(\phi_\text{frozen})}\odot\phi_\text{active}
+                              + t(\phi_\text{frozen}),\qquad
+        \log|\det J| = \sum_{x\,\in\,\text{active}} s(x),
 
     with the checkerboard colour of ``layer`` (even layers update the sites
     with :math:`x_1+x_2` even and freeze the others). Traceable, e.g. for
@@ -677,21 +673,14 @@ def coupling(params: FlowParams, phi, layer: int) -> tuple[jax.Array, jax.Array]
 # --------------------------------------------------------------------------- training
 
 class TrainResult(NamedTuple):
-    """Output of :func:`train_flow`.
+    """Output of :func:`train_flow`."""
 
-    Attributes
-    ----------
-    params : FlowParams
-        Trained weights.
-    loss : numpy.ndarray, shape (n_steps,)
-        Reverse-KL loss :math:`\\langle\\log q + S\\rangle_q` per step
-        (equals :math:`KL(q\\|p) - \\log Z`).
-    ess : numpy.ndarray, shape (n_steps,)
-        ESS per sample of each training batch.
-    """
-
+    #: Trained weights. (FlowParams)
     params: FlowParams
+    #: Reverse-KL loss :math:`\langle\log q + S\rangle_q` per step (equals :math:`KL(q\|p) - \log
+    #: Z`). (numpy.ndarray, shape (n_steps,))
     loss: np.ndarray
+    #: ESS per sample of each training batch. (numpy.ndarray, shape (n_steps,))
     ess: np.ndarray
 
 
@@ -787,23 +776,17 @@ def train_flow(params: FlowParams, m2: float, lam: float, *, n_steps: int = 1000
 # --------------------------------------------------------------------------- exact sampling
 
 class FlowMCMCResult(NamedTuple):
-    """Output of :func:`flow_mcmc`.
+    """Output of :func:`flow_mcmc`."""
 
-    Attributes
-    ----------
-    samples : numpy.ndarray, shape (n, L, L)
-        The Markov chain (float64); repeated rows are rejected proposals.
-    acceptance : float
-        Fraction of accepted proposals.
-    log_w : numpy.ndarray, shape (n,)
-        :math:`\\log w = -S - \\log q` of every proposal (for :func:`ess`).
-    accepted : numpy.ndarray of bool, shape (n,)
-        Whether proposal t was accepted.
-    """
-
+    #: The Markov chain (float64); repeated rows are rejected proposals. (numpy.ndarray, shape (n,
+    #: L, L))
     samples: np.ndarray
+    #: Fraction of accepted proposals. (float)
     acceptance: float
+    #: :math:`\log w = -S - \log q` of every proposal (for :func:`ess`). (numpy.ndarray, shape
+    #: (n,))
     log_w: np.ndarray
+    #: Whether proposal t was accepted. (numpy.ndarray of bool, shape (n,))
     accepted: np.ndarray
 
 
@@ -990,35 +973,24 @@ def two_point(phi) -> np.ndarray:
 
 
 class Observables(NamedTuple):
-    r"""Estimates with error bars from :func:`measure` (tutorial definitions).
+    r"""Estimates with error bars from :func:`measure` (tutorial definitions)."""
 
-    Attributes
-    ----------
-    abs_m : stats.Estimate
-        :math:`\langle|M|\rangle/V`.
-    chi2 : stats.Estimate
-        Two-point susceptibility :math:`\chi_2=\sum_x G_c(x)=V(\langle m^2\rangle-\langle m\rangle^2)`.
-    energy : stats.Estimate
-        Ising energy :math:`E=\frac1d\sum_{\mu}G_c(\hat\mu)`.
-    xi : stats.Estimate
-        Second-moment correlation length
-        :math:`\xi^2=\frac{\chi_2/F-1}{4\sin^2(\pi/L)}`, :math:`F=\tilde G_c(2\pi/L)`.
-    phi2 : stats.Estimate
-        :math:`\langle\phi^2\rangle = G(0)`.
-    G : numpy.ndarray, shape (L, L)
-        Connected two-point function :math:`G_c(x)`.
-    G_err : numpy.ndarray, shape (L, L)
-        Its error bars (blocked jackknife).
-    """
-
+    #: :math:`\langle|M|\rangle/V`. (stats.Estimate)
     abs_m: stats.Estimate
+    #: Two-point susceptibility :math:`\chi_2=\sum_x G_c(x)=V(\langle m^2\rangle-\langle
+    #: m\rangle^2)`. (stats.Estimate)
     chi2: stats.Estimate
+    #: Ising energy :math:`E=\frac1d\sum_{\mu}G_c(\hat\mu)`. (stats.Estimate)
     energy: stats.Estimate
+    #: Second-moment correlation length :math:`\xi^2=\frac{\chi_2/F-1}{4\sin^2(\pi/L)}`,
+    #: :math:`F=\tilde G_c(2\pi/L)`. (stats.Estimate)
     xi: stats.Estimate
+    #: :math:`\langle\phi^2\rangle = G(0)`. (stats.Estimate)
     phi2: stats.Estimate
+    #: Connected two-point function :math:`G_c(x)`. (numpy.ndarray, shape (L, L))
     G: np.ndarray
+    #: Its error bars (blocked jackknife). (numpy.ndarray, shape (L, L))
     G_err: np.ndarray
-
 
 
 def measure(samples, *, n_blocks: int = 20) -> Observables:
@@ -1052,11 +1024,12 @@ def measure(samples, *, n_blocks: int = 20) -> Observables:
     """
     arr = _check_field("samples", samples).astype(np.float64, copy=False)
     if arr.ndim not in (3, 4):
-        raise ValueError(f"samples must have shape (n, L, L) or (n_chains, n, L, L), got {arr.shape}")
+        raise ValueError(
+            f"samples must have shape (n, L, L) or (n_chains, n, L, L), got {arr.shape}")
     n_blocks = check_int("n_blocks", n_blocks, minimum=2)
     if arr.shape[-3] < n_blocks:
-        raise ValueError(f"samples must hold at least n_blocks={n_blocks} configurations per chain, "
-                         f"got {arr.shape[-3]}")
+        raise ValueError(f"samples must hold at least n_blocks={n_blocks} configurations per "
+                         f"chain, got {arr.shape[-3]}")
     L = arr.shape[-1]
     m = arr.mean(axis=(-2, -1))                       # (..., n)
     C = np.moveaxis(two_point(arr), -3, -1)           # (..., L, L, n): time last for jackknife

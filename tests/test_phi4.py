@@ -91,9 +91,7 @@ def test_hmc_ordered_start_in_the_broken_phase():
                    seed=2, phi0=start)
     m = phi4.magnetization(res.samples)
     assert np.all(m[:2] > 0.5) and np.all(m[2:] < -0.5)
-    # the same chains from a hot start are reproducibly different
-    hot = phi4.hmc(6, -8.0, 1.0, 200, step_size=0.05, n_leapfrog=10, n_chains=4, n_burn=50, seed=2)
-    assert not np.allclose(hot.samples, res.samples)
+    assert np.abs(m).mean() == pytest.approx(v, rel=0.15)
 
 
 def test_hmc_records_action_and_is_reproducible():
