@@ -256,9 +256,12 @@ def _p_v(rbm, h):
 _bernoulli = _rng.bernoulli
 
 
-def _key(seed):
+def _key(seed, name: str = "seed"):
     """The kernels' key (two uint32 words) for a public ``seed``/``key`` argument."""
-    return _rng.words(as_key(seed))
+    try:
+        return _rng.words(as_key(seed))
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(str(exc).replace("seed", name, 1)) from None
 
 
 def energy(rbm: RBM, v, h) -> jax.Array:
@@ -447,7 +450,7 @@ def sample_hidden(rbm: RBM, v, key: Seed) -> jax.Array:
     """
     rbm = _check_rbm(rbm)
     v = _check_units("v", v, rbm.n_visible, rbm.W.dtype)
-    return _bernoulli(_key(key), _p_h(rbm, v))
+    return _bernoulli(_key(key, "key"), _p_h(rbm, v))
 
 
 def sample_visible(rbm: RBM, h, key: Seed) -> jax.Array:
@@ -475,7 +478,7 @@ def sample_visible(rbm: RBM, h, key: Seed) -> jax.Array:
     """
     rbm = _check_rbm(rbm)
     h = _check_units("h", h, rbm.n_hidden, rbm.W.dtype)
-    return _bernoulli(_key(key), _p_v(rbm, h))
+    return _bernoulli(_key(key, "key"), _p_v(rbm, h))
 
 
 def _gibbs_chain(rbm, v, key, k):
@@ -526,7 +529,7 @@ def gibbs(rbm: RBM, v, k: int, key: Seed, *, probabilities: bool = False) -> jax
     rbm = _check_rbm(rbm)
     v = _check_units("v", v, rbm.n_visible, rbm.W.dtype)
     k = check_int("k", k, minimum=0)
-    out, pv = _gibbs_jit(rbm, v, _key(key), k)
+    out, pv = _gibbs_jit(rbm, v, _key(key, "key"), k)
     return pv if probabilities and k > 0 else out
 
 
@@ -1115,7 +1118,7 @@ def bm_gibbs(bm: BoltzmannMachine, s, n_sweeps: int, key: Seed, *, T: float = 1.
     s = _check_units("s", s, bm.b.shape[0], bm.W.dtype)
     n_sweeps = check_int("n_sweeps", n_sweeps, minimum=0)
     T = check_positive("T", T)
-    return _bm_sweeps(bm, s, _key(key), n_sweeps, jnp.asarray(T, bm.W.dtype))
+    return _bm_sweeps(bm, s, _key(key, "key"), n_sweeps, jnp.asarray(T, bm.W.dtype))
 
 
 @partial(jax.jit, static_argnames=("n_steps",))

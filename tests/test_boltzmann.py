@@ -332,6 +332,7 @@ def test_dbn_greedy_stacking_and_samples():
 
 def test_bad_inputs_name_the_argument():
     rbm = random_rbm(3, 2)
+    X = pb.data.bars_and_stripes(2)
     with pytest.raises(TypeError, match="rbm"):
         B.free_energy((rbm.W, rbm.b, rbm.c), jnp.ones(3))
     with pytest.raises(ValueError, match="rbm.b"):
@@ -348,9 +349,10 @@ def test_bad_inputs_name_the_argument():
         B.variational_free_energy(rbm, jnp.ones(3), jnp.array([1.5, 0.0]))
     with pytest.raises(ValueError, match="k must be"):
         B.gibbs(rbm, jnp.ones(3), -1, key=0)
-    with pytest.raises(TypeError, match="seed"):
+    with pytest.raises(TypeError, match="key must be None"):
         B.gibbs(rbm, jnp.ones(3), 1, key="abc")
-    X = pb.data.bars_and_stripes(2)
+    with pytest.raises(ValueError, match="seed must be a non-negative"):
+        B.train((4, 2), X, batch_size=2, seed=-1)
     with pytest.raises(ValueError, match="method"):
         B.train((4, 2), X, method="sgd", batch_size=2)
     with pytest.raises(ValueError, match="batch_size"):
