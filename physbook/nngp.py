@@ -212,7 +212,7 @@ def _expect_pair(activation, q1, q2, k, n_quad, want_dot):
         a = (1.0 + 2.0 * q1) * (1.0 + 2.0 * q2)
         e = 2.0 / jnp.pi * _asin(jnp.clip(2.0 * k / jnp.sqrt(a), -1.0, 1.0))
         # (1 + 2q)(1 + 2q') - 4k^2 without the cancellation of large terms; >= 1 exactly.
-        det = 1.0 + 2.0 * q1 + 2.0 * q2 + 4.0 * (q1 * q2 - k * k)
+        det = 1.0 + 2.0 * (q1 + q2) + 4.0 * (q1 * q2 - k * k)  # symmetric in (q1, q2) bit for bit
         return e, 4.0 / jnp.pi / jnp.sqrt(jnp.maximum(det, 1.0))
     # 2-D quadrature: u = sqrt(q1) z_i, v = sqrt(q2) (rho z_i + sqrt(1 - rho^2) z_j).
     phi, dphi = _phi(activation), _dphi(activation)
@@ -254,8 +254,8 @@ def _input_kernel(x1, x2, sigma_w2, sigma_b2, diagonal, symmetric):
     if diagonal:
         return q1, q2, sigma_b2 + sigma_w2 * jnp.sum(x1 * x2, axis=-1) / d
     k = sigma_b2 + sigma_w2 * (x1 @ x2.T) / d
-    if symmetric:  # exactly symmetric, and the diagonal equals q (correlation exactly 1 there)
-        k = jnp.where(jnp.eye(k.shape[0], dtype=bool), q1[:, None], 0.5 * (k + k.T))
+    if symmetric:  # the diagonal equals q: the correlation of an input with itself is exactly 1
+        k = jnp.where(jnp.eye(k.shape[0], dtype=bool), q1[:, None], k)
     return q1[:, None], q2[None, :], k
 
 
@@ -270,9 +270,10 @@ def _layer(carry, sigma_w2, sigma_b2, activation, n_quad, want_ntk):
 
 
 def _finish(out, symmetric, activation):
-    # The closed forms are symmetric in (x, x') to the last bit, so a symmetric input kernel
-    # gives a symmetric output; quadrature treats u and v differently and needs symmetrising.
-    # The barrier keeps XLA from fusing (and so recomputing) the whole recursion into the transpose.
+    # The closed forms are symmetric in (x, x') to the last bit, so the output is as symmetric as
+    # x @ x.T (to rounding; a transpose of the full matrix would cost as much as the matmul).
+    # Quadrature treats u and v differently and is symmetrised; the barrier keeps XLA from fusing
+    # (and so recomputing) the whole recursion into the transpose.
     if not symmetric or activation in ("relu", "erf"):
         return out
     out = jax.lax.optimization_barrier(out)
@@ -406,7 +407,7 @@ def nngp_kernel(x1, x2=None, *, depth: int = 1, activation: Activation = "relu",
     x1 : array_like, shape (n1, d) or (n1,)
         Inputs (a 1-D array is n1 inputs of dimension 1).
     x2 : array_like, shape (n2, d) or (n2,), optional
-        Second set of inputs; default ``x1`` (the result is then exactly symmetric).
+        Second set of inputs; default ``x1`` (the result is then symmetric, to rounding).
     depth : int
         Number of hidden layers L >= 0 (0 is the linear model :math:`K^0`).
     activation : {"relu", "erf", "tanh"} or callable
