@@ -370,8 +370,9 @@ def _kernel_call(x1, x2, depth, activation, sigma_w2, sigma_b2, diagonal, n_quad
     sigma_w2 = check_positive("sigma_w2", sigma_w2)
     sigma_b2 = check_positive("sigma_b2", sigma_b2, allow_zero=True)
     n_quad = _quad(n_quad, quadrature)
-    q0 = sigma_b2 + sigma_w2 * max(float(jnp.max(jnp.sum(a * a, 1))), float(jnp.max(jnp.sum(b * b, 1)))) / a.shape[1]
-    n_quad = _refine(activation, n_quad, q0, depth, sigma_w2, sigma_b2, want_ntk)
+    if activation not in ("relu", "erf") and depth > 0:
+        q0 = sigma_b2 + sigma_w2 * max(float(jnp.max(jnp.sum(a * a, 1))), float(jnp.max(jnp.sum(b * b, 1)))) / a.shape[1]
+        n_quad = _refine(activation, n_quad, q0, depth, sigma_w2, sigma_b2, want_ntk)
     out = _kernels(a, b, depth, jnp.asarray(sigma_w2, dtype), jnp.asarray(sigma_b2, dtype),
                    activation=activation, n_quad=n_quad, diagonal=bool(diagonal), want_ntk=want_ntk,
                    symmetric=x2 is None and not diagonal)
