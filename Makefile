@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NBVAL_TIMEOUT ?= 300
 
-.PHONY: all venv book test unit chapters site bench strip clean
+.PHONY: all venv book test unit chapters site bench timings strip clean
 
 all: test
 
@@ -36,6 +36,9 @@ test: unit chapters site
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
+
+timings: $(STAMP)
+	$(BIN)/python .ci/time_chapters.py
 
 strip:
 	$(PYTHON) .ci/strip_outputs.py chapters/*.ipynb
