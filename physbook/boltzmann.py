@@ -13,8 +13,8 @@ Units take values in {0, 1}. The restricted machine has a visible layer
 so that each layer is conditionally independent given the other and
 :math:`P(h_j = 1 \mid v) = \sigma(c_j + (v^\top W)_j)`.
 
-Contents
---------
+.. rubric:: Contents
+
 * RBM: :class:`RBM`, :func:`init_rbm`, :func:`energy`, :func:`free_energy`,
   :func:`variational_free_energy`, :func:`hidden_probabilities`,
   :func:`visible_probabilities`, :func:`sample_hidden`, :func:`sample_visible`,

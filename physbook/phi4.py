@@ -1,7 +1,7 @@
 r"""Lattice :math:`\phi^4` theory in 2-D: action, HMC, a normalizing-flow sampler, observables.
 
-Conventions
------------
+.. rubric:: Conventions
+
 A real scalar field :math:`\phi(x)` lives on the sites of a periodic
 :math:`L\times L` lattice (lattice spacing 1, volume :math:`V=L^2`). The action
 is the one of Albergo, Kanwar and Shanahan (2019) and of the tutorial by

@@ -1,8 +1,6 @@
 r"""Error bars for Monte Carlo data: binning, autocorrelation times, jackknife, bootstrap.
 
-Conventions
------------
-Time series run along the **last** axis; leading axes are independent chains
+Conventions: time series run along the **last** axis; leading axes are independent chains
 (or independent observables, for the functions that say so).
 The integrated autocorrelation time follows Sokal's convention
 
