@@ -6,8 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NBVAL_TIMEOUT ?= 300
+K ?= 10
 
-.PHONY: all venv book test unit chapters site bench timings strip clean
+.PHONY: all venv book test unit chapters site bench timings robustness strip clean
 
 all: test
 
@@ -39,6 +40,9 @@ bench: $(STAMP)
 
 timings: $(STAMP)
 	$(BIN)/python .ci/time_chapters.py
+
+robustness: $(STAMP)
+	$(BIN)/python .ci/robustness.py --k $(K)
 
 strip:
 	$(PYTHON) .ci/strip_outputs.py chapters/*.ipynb
