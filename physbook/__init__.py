@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "stats", "random", "plotting", "widgets", "data",
     "ising", "hopfield", "boltzmann", "landscape", "nngp", "finite_width",
-    "phi4", "apprentice",
+    "diffusion", "scaling", "phi4", "apprentice",
 )
 
 __all__ = ["__version__", *_SUBMODULES]

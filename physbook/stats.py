@@ -18,9 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+import json
+import os
+
 import numpy as np
 
-from ._validate import check_array, check_int, check_positive
+from ._validate import check_array, check_int, check_positive, check_real
 from .random import Seed, as_generator
 
 __all__ = [
@@ -32,7 +35,16 @@ __all__ = [
     "mean_error",
     "jackknife",
     "bootstrap",
+    "N_SIGMA",
+    "check_close",
+    "check_bound",
 ]
+
+#: Default width of a statistical check, in standard errors. With Gaussian errors a two-sided
+#: 5-sigma check fails by chance with probability 5.7e-7; the book runs of order 10^2 such checks
+#: per build, so a false alarm is expected less than once in 10^4 builds (and once in 10^3 runs of
+#: ``make robustness`` with K = 10 seeds).
+N_SIGMA = 5.0
 
 
 class Estimate(NamedTuple):
@@ -319,3 +331,109 @@ def bootstrap(data, statistic: Callable[[np.ndarray], float] = np.mean, *,
     picks = rng.integers(0, arr.shape[0], size=(n_boot, arr.shape[0]))
     values = np.array([statistic(arr[p]) for p in picks], dtype=float)
     return Estimate(float(statistic(arr)), float(values.std(ddof=1)))
+
+
+def _scalar(name: str, value) -> float:
+    """A finite float from a Python/numpy/JAX scalar (0-d arrays accepted), else a clear error."""
+    if hasattr(value, "__array__") and not isinstance(value, np.ndarray):
+        value = np.asarray(value)
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(())
+    return check_real(name, value)
+
+
+def _log_check(name: str, value: float, threshold: str, margin: float, passed: bool) -> None:
+    """Append one check record to the JSON-lines file named by ``PHYSBOOK_CHECK_LOG`` (if set)."""
+    path = os.environ.get("PHYSBOOK_CHECK_LOG")
+    if not path:
+        return
+    record = {"name": name, "value": float(value), "threshold": threshold,
+              "margin_sigma": float(margin), "passed": bool(passed)}
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+def check_close(name: str, value, expected, error, *, n_sigma: float = N_SIGMA) -> float:
+    r"""Assert that a measured ``value`` agrees with ``expected`` within ``n_sigma`` error bars.
+
+    The check of a chapter's claim "simulation = theory": it passes when
+    :math:`|\mathrm{value} - \mathrm{expected}| \le n_\sigma\,\mathrm{error}`. With the
+    default :data:`N_SIGMA` = 5 a correct claim fails with probability < 1e-6 (Gaussian errors),
+    whatever the seed. The margin is logged for ``make robustness`` when the environment variable
+    ``PHYSBOOK_CHECK_LOG`` names a file.
+
+    Parameters
+    ----------
+    name : str
+        What is checked (appears in the failure message and the robustness table).
+    value, expected : float
+        Measurement and theory.
+    error : float
+        One standard error of ``value - expected`` (> 0, finite).
+    n_sigma : float
+        Allowed deviation in standard errors.
+
+    Returns
+    -------
+    float
+        The deviation in standard errors, :math:`|\mathrm{value}-\mathrm{expected}|/\mathrm{error}`.
+
+    Example
+    -------
+    >>> round(check_close("mean", 0.51, 0.5, 0.01), 6)
+    1.0
+    """
+    value = _scalar("value", value)
+    expected = _scalar("expected", expected)
+    error = check_positive("error", _scalar("error", error))
+    n_sigma = check_positive("n_sigma", n_sigma)
+    z = abs(value - expected) / error
+    passed = z <= n_sigma
+    _log_check(name, value, f"{expected:.6g} +/- {n_sigma:g} x {error:.3g}", n_sigma - z, passed)
+    if not passed:
+        raise AssertionError(f"{name}: measured {value:.6g}, expected {expected:.6g}; "
+                             f"|deviation| = {z:.2f} sigma > {n_sigma:g} sigma (sigma = {error:.3g})")
+    return float(z)
+
+
+def check_bound(name: str, value, *, lower=None, upper=None, error=None,
+                n_sigma: float = 0.0) -> float:
+    r"""Assert ``lower < value < upper`` (either bound optional), with a safety margin.
+
+    With ``error`` given, the bound must hold by ``n_sigma`` standard errors
+    (:math:`\mathrm{value} - n_\sigma\,\mathrm{error} > \mathrm{lower}`); the returned (and logged)
+    margin is the distance to the nearest bound in units of ``error``. Without ``error`` the margin
+    is the relative distance to the nearest bound.
+
+    Example
+    -------
+    >>> round(check_bound("ratio", 3.0, lower=2.0, error=0.25), 6)
+    4.0
+    """
+    value = _scalar("value", value)
+    if lower is None and upper is None:
+        raise ValueError("check_bound needs lower, upper or both, got neither")
+    scale = check_positive("error", _scalar("error", error)) if error is not None else None
+    n_sigma = check_positive("n_sigma", n_sigma, allow_zero=True)
+    gaps, texts = [], []
+    if lower is not None:
+        lower = _scalar("lower", lower)
+        gaps.append(value - lower)
+        texts.append(f"> {lower:.6g}")
+    if upper is not None:
+        upper = _scalar("upper", upper)
+        gaps.append(upper - value)
+        texts.append(f"< {upper:.6g}")
+    gap = min(gaps)
+    if scale is not None:
+        margin = gap / scale
+        passed = margin > n_sigma
+    else:
+        ref = max(abs(b) for b in (lower, upper) if b is not None) or 1.0
+        margin = gap / ref
+        passed = gap > 0
+    _log_check(name, value, " and ".join(texts), margin, passed)
+    if not passed:
+        unit = f" ({margin:.2f} sigma, sigma = {scale:.3g}, {n_sigma:g} required)" if scale else ""
+        raise AssertionError(f"{name}: measured {value:.6g}, required {' and '.join(texts)}{unit}")
+    return float(margin)

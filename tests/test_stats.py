@@ -126,3 +126,50 @@ def test_bad_inputs():
         stats.jackknife(np.mean, np.ones(10), n_blocks=20)
     with pytest.raises(ValueError, match="data must have at least 2 samples"):
         stats.bootstrap([1.0])
+
+
+# --- check_close / check_bound: the hidden-check helpers of the chapters -------------------------
+
+def test_check_close_passes_and_returns_sigma():
+    import jax.numpy as jnp
+    assert stats.check_close("x", 0.51, 0.5, 0.01) == pytest.approx(1.0)
+    assert stats.check_close("x", jnp.float64(0.5), np.float32(0.5), np.array([0.1])) == 0.0
+
+
+def test_check_close_fails_outside_n_sigma():
+    with pytest.raises(AssertionError, match=r"x: measured 0.6.*10.00 sigma > 5 sigma"):
+        stats.check_close("x", 0.6, 0.5, 0.01)
+    with pytest.raises(AssertionError):
+        stats.check_close("x", 0.53, 0.5, 0.01, n_sigma=2.0)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_check_close_rejects_nan(bad):
+    with pytest.raises(ValueError, match="value must be finite"):
+        stats.check_close("x", bad, 0.5, 0.01)
+    with pytest.raises(ValueError, match="error"):
+        stats.check_close("x", 0.5, 0.5, bad if bad != bad else -1.0)
+
+
+def test_check_bound_margins_and_failures():
+    assert stats.check_bound("r", 3.0, lower=2.0, error=0.25) == pytest.approx(4.0)
+    assert stats.check_bound("r", 3.0, upper=4.0) == pytest.approx(0.25)
+    with pytest.raises(AssertionError, match="required > 2"):
+        stats.check_bound("r", 1.0, lower=2.0, error=0.25)
+    with pytest.raises(AssertionError, match="3 required"):
+        stats.check_bound("r", 2.5, lower=2.0, error=0.25, n_sigma=3.0)
+    with pytest.raises(ValueError, match="lower, upper or both"):
+        stats.check_bound("r", 1.0)
+
+
+def test_check_log_records_margins(tmp_path, monkeypatch):
+    import json
+    log = tmp_path / "checks.jsonl"
+    monkeypatch.setenv("PHYSBOOK_CHECK_LOG", str(log))
+    stats.check_close("a", 1.02, 1.0, 0.01)
+    with pytest.raises(AssertionError):
+        stats.check_bound("b", 0.5, lower=1.0)
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["name"] for r in rows] == ["a", "b"]
+    assert rows[0]["margin_sigma"] == pytest.approx(3.0) and rows[0]["passed"]
+    assert not rows[1]["passed"]
