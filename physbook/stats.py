@@ -342,13 +342,23 @@ def _scalar(name: str, value) -> float:
     return check_real(name, value)
 
 
-def _log_check(name: str, value: float, threshold: str, margin: float, passed: bool) -> None:
-    """Append one check record to the JSON-lines file named by ``PHYSBOOK_CHECK_LOG`` (if set)."""
+def _log_check(name: str, value: float, threshold: str, margin: float | None, passed: bool,
+               *, kind: str, z: float | None = None, n_sigma: float | None = None,
+               margin_relative: float | None = None) -> None:
+    """Append one check record to the JSON-lines file named by ``PHYSBOOK_CHECK_LOG`` (if set).
+
+    ``margin_sigma`` is the slack before the check fails, in standard errors (``None`` for a bound
+    without an error bar, whose slack is ``margin_relative``); ``unit`` says which one applies.
+    """
     path = os.environ.get("PHYSBOOK_CHECK_LOG")
     if not path:
         return
-    record = {"name": name, "value": float(value), "threshold": threshold,
-              "margin_sigma": float(margin), "passed": bool(passed)}
+    record = {"name": name, "value": float(value), "threshold": threshold, "kind": kind,
+              "unit": "sigma" if margin is not None else "relative",
+              "margin_sigma": None if margin is None else float(margin),
+              "margin_relative": None if margin_relative is None else float(margin_relative),
+              "z": None if z is None else float(z),
+              "n_sigma": None if n_sigma is None else float(n_sigma), "passed": bool(passed)}
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(record) + "\n")
 
@@ -389,7 +399,8 @@ def check_close(name: str, value, expected, error, *, n_sigma: float = N_SIGMA) 
     n_sigma = check_positive("n_sigma", n_sigma)
     z = abs(value - expected) / error
     passed = z <= n_sigma
-    _log_check(name, value, f"{expected:.6g} +/- {n_sigma:g} x {error:.3g}", n_sigma - z, passed)
+    _log_check(name, value, f"{expected:.6g} +/- {n_sigma:g} x {error:.3g}", n_sigma - z, passed,
+               kind="close", z=z, n_sigma=n_sigma)
     if not passed:
         raise AssertionError(f"{name}: measured {value:.6g}, expected {expected:.6g}; "
                              f"|deviation| = {z:.2f} sigma > {n_sigma:g} sigma (sigma = {error:.3g})")
@@ -401,8 +412,9 @@ def check_bound(name: str, value, *, lower=None, upper=None, error=None,
     r"""Assert ``lower < value < upper`` (either bound optional), with a safety margin.
 
     With ``error`` given, the bound must hold by ``n_sigma`` standard errors
-    (:math:`\mathrm{value} - n_\sigma\,\mathrm{error} > \mathrm{lower}`); the returned (and logged)
-    margin is the distance to the nearest bound in units of ``error``. Without ``error`` the margin
+    (:math:`\mathrm{value} - n_\sigma\,\mathrm{error} > \mathrm{lower}`); the returned margin is
+    the distance to the nearest bound in units of ``error`` (the logged ``margin_sigma`` is that
+    distance minus ``n_sigma``, the slack before the check fails). Without ``error`` the margin
     is the relative distance to the nearest bound.
 
     Example
@@ -432,7 +444,12 @@ def check_bound(name: str, value, *, lower=None, upper=None, error=None,
         ref = max(abs(b) for b in (lower, upper) if b is not None) or 1.0
         margin = gap / ref
         passed = gap > 0
-    _log_check(name, value, " and ".join(texts), margin, passed)
+    if scale is not None:
+        _log_check(name, value, " and ".join(texts) + f" by {n_sigma:g} x {scale:.3g}",
+                   margin - n_sigma, passed, kind="bound", z=margin, n_sigma=n_sigma)
+    else:
+        _log_check(name, value, " and ".join(texts), None, passed, kind="bound",
+                   margin_relative=margin)
     if not passed:
         unit = f" ({margin:.2f} sigma, sigma = {scale:.3g}, {n_sigma:g} required)" if scale else ""
         raise AssertionError(f"{name}: measured {value:.6g}, required {' and '.join(texts)}{unit}")

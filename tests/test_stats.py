@@ -173,3 +173,18 @@ def test_check_log_records_margins(tmp_path, monkeypatch):
     assert [r["name"] for r in rows] == ["a", "b"]
     assert rows[0]["margin_sigma"] == pytest.approx(3.0) and rows[0]["passed"]
     assert not rows[1]["passed"]
+
+
+def test_check_log_slack_is_uniform_across_kinds(tmp_path, monkeypatch):
+    import json
+    log = tmp_path / "checks.jsonl"
+    monkeypatch.setenv("PHYSBOOK_CHECK_LOG", str(log))
+    stats.check_close("close", 1.02, 1.0, 0.01)                      # z = 2, slack 3
+    stats.check_bound("bound", 3.0, lower=2.0, error=0.25, n_sigma=1.0)  # 4 sigma away, slack 3
+    stats.check_bound("rel", 3.0, upper=4.0)                           # 25 % below the bound
+    rows = {r["name"]: r for r in map(json.loads, log.read_text().splitlines())}
+    assert rows["close"]["kind"] == "close" and rows["close"]["z"] == pytest.approx(2.0)
+    assert rows["bound"]["margin_sigma"] == pytest.approx(3.0) and rows["bound"]["z"] == pytest.approx(4.0)
+    assert rows["bound"]["unit"] == "sigma" and rows["close"]["unit"] == "sigma"
+    assert rows["rel"]["unit"] == "relative" and rows["rel"]["margin_sigma"] is None
+    assert rows["rel"]["margin_relative"] == pytest.approx(0.25)
