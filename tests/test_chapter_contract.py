@@ -3,6 +3,7 @@
 These are static checks of the committed files; nbval (``make chapters``)
 executes the notebooks and the hidden check cells inside them.
 """
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+# Issue #13: every random quantity derives from the chapter's SEED (the `parameters` cell), so no
+# other literal seed may appear in a code cell (`seed=SEED + 3` is fine, `seed=3` is not), and no
+# unseeded or global-state randomness either.
+LITERAL_SEEDS = [re.compile(p, re.I) for p in (
+    r"seed\s*=\s*\d", r"default_rng\(\s*\d", r"PRNGKey\(\s*\d", r"random\.key\(\s*\d",
+    r"as_key\(\s*\d", r"as_generator\(\s*\d", r"spawn\(\s*\d", r"np\.random\.seed\(",
+    r"RandomState\(\s*\d")]
+UNSEEDED = [re.compile(p) for p in (
+    r"default_rng\(\s*\)", r"as_generator\(\s*\)", r"as_key\(\s*\)", r"RandomState\(\s*\)",
+    r"np\.random\.(rand|randn|randint|random|normal|uniform|choice|permutation|shuffle|binomial)\(")]
 FORBIDDEN = ("urlopen", "requests.get", "wget ", "curl ", "fetch_openml", "load_dataset(", "urlretrieve")
 
 
@@ -25,6 +36,18 @@ def _source(cell):
 
 def _tags(cell):
     return cell.get("metadata", {}).get("tags", [])
+
+
+def _code(source):
+    """Source without comments (a '#' inside a string is rare enough in seeds to ignore)."""
+    return "\n".join(line.split("#", 1)[0] for line in source.splitlines())
+
+
+def _load_robustness():
+    spec = importlib.util.spec_from_file_location("robustness", ROOT / ".ci" / "robustness.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_there_are_chapters():
@@ -83,3 +106,86 @@ def test_toc_lists_exactly_the_chapters():
     listed = set(re.findall(r"file:\s*(chapters/\S+)", toc))
     present = {f"chapters/{p.stem}" for p in CHAPTERS}
     assert listed == present, f"toc and chapters/ disagree: {sorted(listed ^ present)}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_second_code_cell_is_the_seed_parameter(path):
+    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    assert len(code) >= 2, f"{path.name} needs a second code cell `SEED = 0` tagged parameters"
+    cell = code[1]
+    assert "parameters" in _tags(cell), (
+        f"{path.name}: the second code cell must be tagged `parameters` (papermill convention), "
+        f"tags are {_tags(cell)}")
+    statements = [line.strip() for line in _code(_source(cell)).splitlines() if line.strip()]
+    assert len(statements) == 1 and re.fullmatch(r"SEED\s*=\s*\d+", statements[0]), (
+        f"{path.name}: the parameters cell must be exactly one assignment `SEED = <int>` "
+        f"(comments allowed), got {statements}")
+    tagged = [i for i, c in enumerate(code) if "parameters" in _tags(c)]
+    assert tagged == [1], f"{path.name}: only the second code cell may be tagged parameters ({tagged})"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_seed_derives_from_SEED(path):
+    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    found = []
+    for i, cell in enumerate(code):
+        if "parameters" in _tags(cell):
+            continue
+        for n, line in enumerate(_code(_source(cell)).splitlines(), 1):
+            for pat in LITERAL_SEEDS + UNSEEDED:
+                if pat.search(line):
+                    found.append(f"code cell {i} line {n}: {line.strip()}")
+                    break
+    assert not found, (f"{path.name}: randomness not derived from SEED (use seed=SEED, "
+                       f"seed=SEED + k, pb.random.spawn(SEED, n), ...):\n  " + "\n  ".join(found))
+
+
+def test_literal_seed_patterns_catch_what_they_should():
+    bad = ["x = f(seed=3)", "rng = np.random.default_rng(7)", "key = jax.random.PRNGKey(0)",
+           "k = jax.random.key(1)", "pb.random.as_key( 2)", "g = as_generator(5)",
+           "gs = pb.random.spawn(0, 4)", "np.random.seed(1)", "np.random.RandomState(3)",
+           "data_seed = 4", "rng = np.random.default_rng()", "x = np.random.normal(size=3)"]
+    good = ["x = f(seed=SEED)", "x = f(seed=SEED + 3)", "rng = np.random.default_rng(SEED)",
+            "gs = pb.random.spawn(SEED, 4)", "key = pb.random.as_key(SEED + 1)",
+            "if seed == 3: pass", "n_steps = 3", "y = f(seed=SEED)  # seed=3 was used before"]
+    pats = LITERAL_SEEDS + UNSEEDED
+    assert all(any(p.search(_code(s)) for p in pats) for s in bad)
+    assert not any(p.search(_code(s)) for s in good for p in pats)
+
+
+def test_robustness_sets_the_seed_of_the_parameters_cell():
+    rb = _load_robustness()
+    nb = {"cells": [
+        {"cell_type": "markdown", "metadata": {"tags": ["parameters"]}, "source": "# T"},
+        {"cell_type": "code", "metadata": {}, "source": "import physbook as pb"},
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": ["# seed\n", "SEED = 0"]},
+        {"cell_type": "code", "metadata": {"tags": ["remove-cell"]}, "source": "assert SEED >= 0"}]}
+    assert rb.parameters_cell_index(nb) == 2
+    out = rb.set_seed(nb, 7)
+    assert out is nb and nb["cells"][2]["source"] == "SEED = 7"
+    assert nb["cells"][3]["source"] == "assert SEED >= 0" and nb["cells"][0]["source"] == "# T"
+    namespace = {}
+    exec(nb["cells"][2]["source"], namespace)
+    assert namespace["SEED"] == 7
+    with pytest.raises(ValueError, match="non-negative"):
+        rb.set_seed(nb, -1)
+    nb["cells"][2]["metadata"]["tags"] = []
+    with pytest.raises(ValueError, match="no code cell tagged 'parameters'"):
+        rb.set_seed(nb, 1)
+    nb["cells"][1]["metadata"]["tags"] = ["parameters"]
+    nb["cells"][3]["metadata"]["tags"] = ["parameters"]
+    with pytest.raises(ValueError, match="exactly one"):
+        rb.set_seed(nb, 1)
+
+
+def test_robustness_margin_table_takes_the_smallest_slack():
+    rb = _load_robustness()
+    results = [
+        {"chapter": "a.ipynb", "seed": s, "checks": [
+            {"name": "m", "value": 1.0, "threshold": "t", "unit": "sigma", "margin_sigma": 4.0 - s},
+            {"name": "r", "value": 1.0, "threshold": "t", "unit": "relative", "margin_sigma": None,
+             "margin_relative": 0.1}]}
+        for s in range(3)]
+    rows = rb.closest_margins(results)
+    assert [(d["check"], d["unit"]) for d in rows] == [("m", "sigma"), ("r", "relative")]
+    assert rows[0]["margin"] == 2.0 and rows[0]["seed"] == 2 and rows[0]["n_runs"] == 3
