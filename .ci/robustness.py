@@ -199,7 +199,11 @@ def _slack(row) -> tuple[float | None, str]:
 
 
 def closest_margins(results: list, top: int = 25) -> list:
-    """Smallest margin over seeds (and repeats) per (chapter, check), ascending, sigma first."""
+    """Smallest margin over seeds (and repeats) per (chapter, check), ascending.
+
+    The ``top`` closest checks in standard errors, then the ``top`` closest bounds without an error
+    bar (relative margins); ``top=0`` returns all.
+    """
     best: dict = {}
     for r in results:
         for row in r.get("checks", []):
@@ -218,7 +222,10 @@ def closest_margins(results: list, top: int = 25) -> list:
             if key in best:
                 best[key]["n_runs"] += 1
     rows = sorted(best.values(), key=lambda d: (d["unit"] != "sigma", d["margin"]))
-    return rows[:top] if top else rows
+    if not top:
+        return rows
+    sigma = [d for d in rows if d["unit"] == "sigma"]
+    return sigma[:top] + [d for d in rows if d["unit"] != "sigma"][:top]
 
 
 def render(results: list, seeds: list, chapters: list, wall: float, jobs: int) -> str:

@@ -189,3 +189,11 @@ def test_robustness_margin_table_takes_the_smallest_slack():
     rows = rb.closest_margins(results)
     assert [(d["check"], d["unit"]) for d in rows] == [("m", "sigma"), ("r", "relative")]
     assert rows[0]["margin"] == 2.0 and rows[0]["seed"] == 2 and rows[0]["n_runs"] == 3
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_cells_have_unique_ids(path):
+    """nbformat 4.5 cell ids: a cell without one makes nbformat warn on stderr when the chapter runs."""
+    ids = [c.get("id") for c in _cells(path)]
+    assert None not in ids, f"{path.name}: cell {ids.index(None)} has no id"
+    assert len(set(ids)) == len(ids), f"{path.name}: duplicate cell ids"
