@@ -12,7 +12,7 @@ masks and no wasted work. Spins are held as int32 inside the loop (faster than
 int8 on CPUs) and returned as int8.
 
 Randomness. One uint32 per site and half sweep from the counter-based hash of
-:mod:`physbook._ising_rng`; acceptance is the integer test
+:mod:`physbook._hash_rng` (see :mod:`physbook.random`); acceptance is the integer test
 ``(u >> 1) < thr`` with ``thr = round(p * 2**31)`` so that p = 1 always
 accepts and p = 0 never does (resolution :math:`2^{-31}`).
 """
@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._ising_rng import uniform_bits
+from ._hash_rng import uniform_bits
 
 _ONE31 = float(2**31)
 

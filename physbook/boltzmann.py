@@ -47,7 +47,7 @@ import numpy as np
 
 from ._validate import (check_array, check_binary, check_choice, check_int, check_positive,
                         check_real)
-from . import _boltzmann_rng as _rng
+from . import _hash_rng as _rng
 from .random import Seed, as_generator, as_key
 from .stats import Estimate
 

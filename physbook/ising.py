@@ -43,7 +43,7 @@ import numpy as np
 
 from . import _ising_exact as _exact
 from . import _ising_kernels as _k
-from ._ising_rng import split_seed
+from ._hash_rng import seed_words
 from ._validate import check_array, check_choice, check_int, check_real, check_shape, check_spins
 from .random import Seed, seed_int
 from .stats import Estimate, integrated_time, jackknife, mean_error
@@ -98,7 +98,7 @@ def _temperatures(T, batch: tuple[int, ...]) -> np.ndarray:
 
 
 def _keys(seed: Seed) -> tuple[jnp.ndarray, jnp.ndarray]:
-    k0, k1 = split_seed(seed_int(seed))
+    k0, k1 = seed_words(seed_int(seed))
     return jnp.uint32(k0), jnp.uint32(k1)
 
 
