@@ -1,29 +1,41 @@
 # The Physics of A.I. -- two commands on a fresh machine with nothing but Python:
 #   make book   build the HTML site into _build/html
-#   make test   unit + property tests, every chapter under nbval, a -W -n site build
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+#   make test   unit + property tests, every chapter under nbval, a -W -n site build, a real-browser
+#               test of every built page
+# The environment is pinned by requirements.lock (make lock refreshes it from pyproject.toml).
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(VENV)/bin
+LOCK     := requirements.lock
+STAMP    := $(VENV)/.installed-stamp
+CHROMIUM ?= /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NBVAL_TIMEOUT ?= 300
 K ?= 10
 
-.PHONY: all venv book test unit chapters site bench timings robustness strip clean
+.PHONY: all venv chromium book test unit chapters site browser bench timings robustness \
+        lock test-latest pdf set-repo strip clean
 
 all: test
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[book,dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r $(LOCK)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# The browser for the site test: Debian's chromium (root here; sudo on GitHub runners).
+chromium:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --keep-going
 	@echo "Open _build/html/index.html"
 
-unit: $(STAMP)
+unit: $(STAMP) chromium
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests/ -q
 
 chapters: $(STAMP)
@@ -32,7 +44,10 @@ chapters: $(STAMP)
 site: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: unit chapters site
+browser: $(STAMP) chromium
+	$(BIN)/python .ci/check_site.py _build/html --screenshots _build/screenshots
+
+test: unit chapters site browser
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
@@ -43,6 +58,28 @@ timings: $(STAMP)
 
 robustness: $(STAMP)
 	$(BIN)/python .ci/robustness.py --k $(K)
+
+# Exact versions for Python 3.11 on x86-64 Linux (CI, Binder, make book), from pyproject's ranges.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv
+	$(BIN)/uv pip compile pyproject.toml --extra book --extra dev --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" -o $(LOCK)
+
+# The newest releases pyproject allows, in their own venv: drift shows here before readers see it.
+test-latest: chromium
+	@test -x .venv-latest/bin/python || $(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install -q --disable-pip-version-check --upgrade -e '.[book,dev]'
+	MPLBACKEND=Agg .venv-latest/bin/python -m pytest tests/ -q
+	.venv-latest/bin/python -m pytest --nbval-lax --nbval-cell-timeout=$(NBVAL_TIMEOUT) -p no:cacheprovider chapters/ -q
+
+# A printable book: one HTML page of the whole book, printed by the system Chromium (no TeX needed).
+pdf: $(STAMP) chromium
+	$(BIN)/jupyter-book build . --builder singlehtml --keep-going
+	$(BIN)/python .ci/print_pdf.py _build/singlehtml/index.html _build/pdf/physics-of-ai.pdf
+
+set-repo:
+	$(PYTHON) .ci/set_repo_url.py $(URL)
 
 strip:
 	$(PYTHON) .ci/strip_outputs.py chapters/*.ipynb
