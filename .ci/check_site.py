@@ -149,7 +149,8 @@ def check_site(root: Path, pages: list[Path] | None = None, screenshots: Path | 
     if pages is None:
         pages = sorted(p for p in root.rglob("*.html")
                        if not any(part.startswith("_") for part in p.relative_to(root).parts)
-                       and p.name not in {"genindex.html", "search.html"})
+                       and p.name not in {"genindex.html", "search.html"}
+                       and 'http-equiv="Refresh"' not in p.read_text(errors="replace")[:2000])
     server, base = serve(root)
     reports = []
     try:

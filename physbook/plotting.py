@@ -8,6 +8,8 @@ static site (:func:`animate`).
 """
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Sequence
 
 import matplotlib as mpl
@@ -176,6 +178,23 @@ def animate(frames, *, titles: Sequence[str] | None = None, interval: int = 120,
 
         update(0)
         anim = FuncAnimation(fig, update, frames=n_frames, interval=interval, blit=False)
-        html = HTML(anim.to_jshtml(default_mode="once"))
+        html = HTML(_offline_player(anim.to_jshtml(default_mode="once")))
         plt.close(fig)
+    return html
+
+
+# matplotlib's player takes its button icons from a Font Awesome style sheet on a CDN; the book's
+# pages must work offline, so the sheet is dropped and the icons become plain Unicode glyphs.
+_PLAYER_ICONS = {
+    "fa fa-minus": "\u2212", "fa fa-fast-backward": "\u23ee", "fa fa-step-backward": "\u2039",
+    "fa fa-play fa-flip-horizontal": "\u25c0", "fa fa-pause": "\u23f8", "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u203a", "fa fa-fast-forward": "\u23ed", "fa fa-plus": "+",
+}
+
+
+def _offline_player(html: str) -> str:
+    """The jshtml player without requests to other hosts (no Font Awesome CDN)."""
+    html = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">', "", html)
+    for cls, glyph in _PLAYER_ICONS.items():
+        html = html.replace(f'<i class="{cls}"></i>', glyph)
     return html

@@ -83,6 +83,9 @@ def test_style_and_helpers_draw():
 def test_animate_returns_html_player():
     html = plotting.animate(np.sign(np.random.default_rng(0).normal(size=(3, 4, 4))), titles=["a", "b", "c"])
     assert "<script" in html.data and "animation" in html.data.lower()
+    # offline: no style sheet or script from another host, every Font Awesome icon replaced
+    assert "://" not in html.data.replace("http://www.w3.org", "")
+    assert 'class="fa ' not in html.data and "\u25b6" in html.data
     with pytest.raises(ValueError, match="frames must have 3 dimension"):
         plotting.animate(np.ones((4, 4)))
 
