@@ -73,10 +73,12 @@ test-latest: chromium
 	MPLBACKEND=Agg .venv-latest/bin/python -m pytest tests/ -q
 	.venv-latest/bin/python -m pytest --nbval-lax --nbval-cell-timeout=$(NBVAL_TIMEOUT) -p no:cacheprovider chapters/ -q
 
-# A printable book: one HTML page of the whole book, printed by the system Chromium (no TeX needed).
+# A printable book: every page of the built site printed by the system Chromium, in reading order,
+# joined with pypdf (installed on demand; no TeX needed).
 pdf: $(STAMP) chromium
-	$(BIN)/jupyter-book build . --builder singlehtml --keep-going
-	$(BIN)/python .ci/print_pdf.py _build/singlehtml/index.html _build/pdf/physics-of-ai.pdf
+	$(BIN)/jupyter-book build . --keep-going
+	$(BIN)/python -m pip install -q --disable-pip-version-check pypdf
+	$(BIN)/python .ci/print_pdf.py _build/html _build/pdf/physics-of-ai.pdf
 
 set-repo:
 	$(PYTHON) .ci/set_repo_url.py $(URL)
