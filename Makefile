@@ -36,7 +36,7 @@ book: $(STAMP)
 	@echo "Open _build/html/index.html"
 
 unit: $(STAMP) chromium
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests/ -q
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests/ --doctest-modules physbook -q
 
 chapters: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=$(NBVAL_TIMEOUT) -p no:cacheprovider chapters/ -q

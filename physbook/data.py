@@ -120,7 +120,7 @@ def binarized_digits(threshold: float = 8.0) -> tuple[np.ndarray, np.ndarray]:
     Example
     -------
     >>> X, y = binarized_digits()
-    >>> X.shape, sorted(set(X.ravel()))
+    >>> X.shape, sorted(set(X.ravel().tolist()))
     ((1797, 64), [0.0, 1.0])
     """
     threshold = check_real("threshold", threshold, low=0.0, high=16.0)

@@ -43,7 +43,7 @@ def explorer(plot: Callable[..., Any], controls: Mapping[str, Any], *,
 
     Example
     -------
-    >>> w = explorer(lambda ax, a: ax.plot([0, a]), {"a": (0.0, 1.0, 0.1)})
+    >>> w = explorer(lambda ax, a: ax.plot([0, a]), {"a": (0.0, 1.0, 0.1)}, manual=True)
     >>> sorted(c.description for c in w.children[:1])
     ['a']
     """
