@@ -509,7 +509,7 @@ def temperature_scan(L: int, T, n_sweeps: int, *, algorithm: str = "metropolis",
                      seed: Seed = None) -> list[SimulationResult]:
     r""":func:`simulate` at many temperatures in one batched run (one compilation, one loop).
 
-    The :math:`n_T 	imes` ``n_chains`` chains run side by side, each at its
+    The :math:`n_T \times` ``n_chains`` chains run side by side, each at its
     own temperature, which is much faster than calling :func:`simulate` in a
     Python loop. Arguments and estimates are those of :func:`simulate`.
 
