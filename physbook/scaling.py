@@ -507,12 +507,15 @@ def sphere_kernel(kernel_fn: Callable, d: int, *, n_grid: int = 20001) -> Callab
         raise TypeError(f"kernel_fn must be callable, got {type(kernel_fn).__name__}")
     d = check_int("d", d, minimum=2)
     n_grid = check_int("n_grid", n_grid, minimum=16)
-    theta = np.linspace(0.0, np.pi, n_grid)
-    table = _kernel_on_t(kernel_fn, d, np.cos(theta))
+    h = np.pi / (n_grid - 1)
+    table = _kernel_on_t(kernel_fn, d, np.cos(h * np.arange(n_grid)))
+    slope = np.append(np.diff(table), 0.0)
 
     def kernel(x1, x2):
         t = np.clip(np.asarray(x1, dtype=np.float64) @ np.asarray(x2, dtype=np.float64).T, -1.0, 1.0)
-        return np.interp(np.arccos(t), theta, table)
+        u = np.arccos(t) / h
+        i = np.minimum(u.astype(np.intp), n_grid - 1)    # uniform grid: the cell index is arithmetic
+        return table[i] + (u - i) * slope[i]
 
     return kernel
 
