@@ -16,7 +16,7 @@ the energy :math:`|x|^2/2`. Running it backwards needs one object, the **score**
 .. rubric:: Contents
 
 * Forward process: :func:`noise`, :func:`sigma`.
-* Exact scores: :func:`gmm_log_density`, :func:`gmm_score` (Gaussian mixture pushed through
+* Exact scores: :func:`sample_gmm`, :func:`gmm_log_density`, :func:`gmm_score` (Gaussian mixture pushed through
   the forward process), :func:`empirical_score` (the training set itself; softmax weights,
   i.e. attention).
 * Learned score: :func:`train_score` (denoising score matching), :func:`score_net`.
@@ -53,7 +53,7 @@ from .random import Seed, as_generator, as_key
 
 __all__ = [
     "MLP", "TrainResult", "Commitment",
-    "sigma", "noise", "gmm_log_density", "gmm_score", "empirical_score",
+    "sigma", "noise", "sample_gmm", "gmm_log_density", "gmm_score", "empirical_score",
     "init_mlp", "score_net", "train_score",
     "reverse_sde", "sample_sde", "sample_ode", "ode_log_likelihood",
     "ebm_energy", "ebm_score", "train_ebm", "ebm_density_grid",
@@ -263,6 +263,10 @@ def _gmm_score(x, t, means, covs, weights):
     return -jnp.sum(r[..., None] * prec_diff, axis=-2)
 
 
+_gmm_log_density_jit = jax.jit(_gmm_log_density)
+_gmm_score_jit = jax.jit(_gmm_score)
+
+
 def _gmm_args(x, t, means, covs, weights):
     if _traced(x, t, means, covs, weights):
         return x, t, means, covs, weights
@@ -312,7 +316,8 @@ def gmm_log_density(x, t, means, covs, weights):
     Y. Song et al., "Score-based generative modeling through stochastic differential
     equations", ICLR (2021).
     """
-    return _out(_gmm_log_density(*_gmm_args(x, t, means, covs, weights)))
+    args = _gmm_args(x, t, means, covs, weights)
+    return _out((_gmm_log_density if _traced(*args) else _gmm_log_density_jit)(*args))
 
 
 def gmm_score(x, t, means, covs, weights):
@@ -346,7 +351,40 @@ def gmm_score(x, t, means, covs, weights):
     Y. Song et al., ICLR (2021); G. Biroli, T. Bonnaire, V. de Bortoli and M. Mézard,
     Nature Communications 15, 9957 (2024).
     """
-    return _out(_gmm_score(*_gmm_args(x, t, means, covs, weights)))
+    args = _gmm_args(x, t, means, covs, weights)
+    return _out((_gmm_score if _traced(*args) else _gmm_score_jit)(*args))
+
+
+def sample_gmm(n: int, means, covs, weights, *, seed: Seed = None) -> np.ndarray:
+    r"""Draw ``n`` independent points from the Gaussian mixture :math:`\sum_k w_k\,\mathcal N(m_k, S_k)`.
+
+    Parameters
+    ----------
+    n : int
+    means, covs, weights
+        As in :func:`gmm_log_density`.
+    seed : int, numpy Generator or JAX key
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, d) (float64)
+
+    Example
+    -------
+    >>> x = sample_gmm(20000, [[-4.0], [4.0]], [1.0, 1.0], [0.25, 0.75], seed=0)
+    >>> bool(abs((x[:, 0] > 0).mean() - 0.75) < 0.02)
+    True
+    """
+    n = check_int("n", n, minimum=1)
+    means, covs, weights = _mixture(means, covs, weights)
+    rng = as_generator(seed)
+    k = rng.choice(len(weights), size=n, p=weights / weights.sum())
+    z = rng.normal(size=(n, means.shape[1]))
+    if covs.ndim == 1:
+        return means[k] + np.sqrt(covs[k])[:, None] * z
+    vals, vecs = np.linalg.eigh(covs)                  # square root that allows singular S_k
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))[:, None, :]
+    return means[k] + np.einsum("nij,nj->ni", root[k], z)
 
 
 def _empirical_score(x, t, data):
