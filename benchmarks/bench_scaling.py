@@ -3,7 +3,8 @@
 1. Learning curve: ``pb.scaling.learning_curve`` with ``pb.scaling.sphere_kernel`` (the ReLU NTK of
    ``pb.nngp`` tabulated in the angle) against a plain loop that evaluates the closed-form arc-cosine
    NTK with numpy for every training set and solves with ``scipy.linalg.solve`` (what one writes by
-   hand). Same sizes, trials and data; the two test errors are printed side by side.
+   hand). Same sizes and trials (independent random draws); the two test errors are printed side
+   by side and agree within their trial-to-trial scatter.
 2. MCRG: configurations per second through ``pb.scaling.mcrg`` (4 blocking levels of a 64 x 64
    lattice, 5 operators, jackknife) against a per-configuration Python loop (majority blocks and
    operators one configuration at a time, then the same RG matrices); and the rate at which
@@ -116,7 +117,7 @@ def main(quick: bool = False) -> None:
     e_peer = learning_curve_loop(sampler, target, ns, ridge, n_test, n_trials, np.random.default_rng(3))
     print(f"Learning curve, ReLU NTK on S^{D - 1}, n = {ns}, {n_trials} trials, {n_test} test points (one core)")
     print(f"  physbook {ours:.2f} s, numpy/scipy loop {peer:.2f} s: ratio {peer / ours:.2f}x "
-          "(same data; test errors below)")
+          "(independent draws; test errors below)")
     print("  n:        " + " ".join(f"{n:>9d}" for n in ns))
     print("  physbook: " + " ".join(f"{e:9.3g}" for e in e_ours.error.mean))
     print("  loop:     " + " ".join(f"{e:9.3g}" for e in e_peer))
