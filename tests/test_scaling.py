@@ -14,7 +14,7 @@ def relu_ntk(a, b):
     return pb.nngp.ntk_kernel(a, b, depth=1, activation="relu", sigma_w2=2.0, sigma_b2=0.1)
 
 
-def brute_majority(s, b, coin=None):
+def brute_majority(s, b):
     """Per-block reference: the sign of each block sum, ties marked 0."""
     L0, L1 = s.shape[-2] // b, s.shape[-1] // b
     out = np.zeros(s.shape[:-2] + (L0, L1), dtype=int)
