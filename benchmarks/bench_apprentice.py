@@ -46,7 +46,7 @@ def bench_signals():
         np.testing.assert_allclose(ap.matched_filter(data, bank, sigma).estimate,
                                    _numpy_matched_filter(data, bank.templates), atol=1e-8)
         print(f"{len(bank.t_c):>10} {ours:>11.4f} {peer:>9.4f} {peer / ours:>15.2f}")
-    net = ap.train_denoiser(t, n_steps=50, seed=0)
+    net = ap.train_denoiser(t, n_steps=50, seed=0).params
     dae = median_time(lambda: ap.denoise(net, data, sigma), repeats=5)
     mf = median_time(lambda: ap.matched_filter(data, bank, sigma), repeats=3)
     print(f"autoencoder forward vs matched filter ({len(bank.t_c)} templates): "
@@ -64,7 +64,7 @@ def bench_logistic():
         x = c.reshape(len(c), -1).astype(float)
         return x * np.where(x.sum(1, keepdims=True) < 0, -1, 1)
 
-    ours_model = ap.train_classifier(train.configs, train.label, model="logistic", l2=0.03, seed=0)
+    ours_model = ap.train_classifier(train.configs, train.label, model="logistic", l2=0.03, seed=0).params
     ours = median_time(lambda: ap.train_classifier(train.configs, train.label, model="logistic",
                                                    l2=0.03, seed=0), repeats=3)
     sk = LogisticRegression(C=1.0, max_iter=1000)

@@ -44,7 +44,7 @@ def as_physbook(model):
 
 
 def timing(X, n_hidden=64, batch_size=10, lr=0.1, n_epochs=10):
-    equal = dict(method="pcd", k=1, lr=lr, batch_size=batch_size, n_epochs=n_epochs,
+    equal = dict(method="pcd", k=1, learning_rate=lr, batch_size=batch_size, n_epochs=n_epochs,
                  momentum=0.0, weight_decay=0.0)
     start = time.perf_counter()
     B.train((X.shape[1], n_hidden), X, seed=0, **equal)[0].W.block_until_ready()
@@ -100,10 +100,10 @@ def quality(X_train, X_test, n_hidden=16, batch_size=10, n_epochs=10):
         "physbook defaults (lr 0.03, mom 0.5, 100 chains)": lambda s: B.train(
             shape, X_train, method="pcd", batch_size=batch_size, n_epochs=n_epochs, seed=s)[0],
         "physbook old defaults (lr 0.05, chains = batch)": lambda s: B.train(
-            shape, X_train, method="pcd", batch_size=batch_size, n_epochs=n_epochs, lr=0.05,
+            shape, X_train, method="pcd", batch_size=batch_size, n_epochs=n_epochs, learning_rate=0.05,
             n_chains=batch_size, seed=s)[0],
         "physbook at sklearn's settings (lr 0.1, no mom/decay)": lambda s: B.train(
-            shape, X_train, method="pcd", batch_size=batch_size, n_epochs=n_epochs, lr=0.1,
+            shape, X_train, method="pcd", batch_size=batch_size, n_epochs=n_epochs, learning_rate=0.1,
             momentum=0.0, weight_decay=0.0, n_chains=batch_size, seed=s)[0],
     }
     ll = {name: np.array([B.log_likelihood(fit(s), X_test) for s in SEEDS]) for name, fit in runs.items()}

@@ -52,7 +52,7 @@ def vectorised_numpy(width, n_networks, seed=0):
 
 def physbook_mc(width, n_networks, seed=0):
     return pb.finite_width.mc_correlators(XS, width, n_networks, "relu", **HYP, max_order=4,
-                                          seed=seed).g4
+                                          seed=seed).g4.mean
 
 
 def main():
@@ -67,7 +67,7 @@ def main():
             print(f"{width:>6} {name:<28} {1 / t:>12.3g} {t_loop / t:>9.1f}")
     theory = pb.finite_width.four_point_connected(XS, 16, "relu", **HYP)[0, 1, 2, 3]
     mc = pb.finite_width.mc_correlators(XS, 16, 200_000, "relu", **HYP, max_order=4, seed=1)
-    print(f"check at N = 16: G4c(x1..x4) MC {mc.g4[0, 1, 2, 3]:.4f} ± {mc.g4_err[0, 1, 2, 3]:.4f},"
+    print(f"check at N = 16: G4c(x1..x4) MC {mc.g4.mean[0, 1, 2, 3]:.4f} ± {mc.g4.error[0, 1, 2, 3]:.4f},"
           f" theory {theory:.4f}")
 
 

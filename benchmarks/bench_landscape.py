@@ -65,7 +65,7 @@ def main():
         work = walkers * steps / 1e6
 
         def pb_run():
-            return landscape.langevin(double_well, x0, T=T, lr=LR, n_steps=steps, thin=steps, seed=0)
+            return landscape.langevin(double_well, x0, T=T, learning_rate=LR, n_steps=steps, thin=steps, seed=0)
 
         t_pb = median_time(pb_run, repeats=3)
         t_np = median_time(lambda: numpy_langevin(x0[:, 0], steps, 0), repeats=3)

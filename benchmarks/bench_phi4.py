@@ -44,14 +44,14 @@ def bench_hmc(L):
 
 
 def bench_flow(L):
-    flow = phi4.init_flow(0, L, n_layers=8, hidden=(16,), kernel_size=3, lam=LAM)
+    flow = phi4.init_flow(L, n_layers=8, widths=(16,), kernel_size=3, lam=LAM, seed=0)
     start = time.perf_counter()
-    trained = phi4.train_flow(flow, M2, LAM, n_steps=600, batch=64, lr=4e-3, seed=3)
+    trained = phi4.train_flow(flow, M2, LAM, n_steps=600, batch_size=64, learning_rate=4e-3, seed=3)
     t_train = time.perf_counter() - start          # includes compilation, as a user would see it
     run = {}
 
     def go():
-        run["res"] = phi4.flow_mcmc(trained.params, N_FLOW, 4, m2=M2, lam=LAM)
+        run["res"] = phi4.flow_mcmc(trained.params, N_FLOW, m2=M2, lam=LAM, seed=4)
 
     t = median_time(go, repeats=3)
     res = run["res"]

@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "stats", "random", "plotting", "widgets", "data",
-    "ising", "hopfield", "boltzmann", "landscape", "nngp", "finite_width",
+    "ising", "hopfield", "boltzmann", "landscape", "gp", "nngp", "finite_width",
     "diffusion", "scaling", "phi4", "apprentice",
 )
 

@@ -11,9 +11,11 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
+import jax
 import numpy as np
 
 __all__ = [
+    "is_tracer",
     "check_real",
     "check_positive",
     "check_probability",
@@ -24,6 +26,15 @@ __all__ = [
     "check_binary",
     "check_shape",
 ]
+
+
+def is_tracer(*values: Any) -> bool:
+    """True if any value is a JAX tracer (the function is being traced by ``jax.jit``/``grad``).
+
+    Validation lets tracers through: their shapes are checked, their values cannot be.
+    This is the one place in physbook that knows what a tracer is.
+    """
+    return any(isinstance(v, jax.core.Tracer) for v in values)
 
 
 def _describe(value: Any) -> str:
@@ -39,8 +50,11 @@ def check_real(name: str, value: Any, *, low: float | None = None,
     """Return ``value`` as a finite Python float, optionally inside [low, high].
 
     Raises ``TypeError`` for non-numbers (bools included) and ``ValueError``
-    for NaN, infinities and values outside the interval.
+    for NaN, infinities and values outside the interval. A JAX tracer is
+    returned unchanged (its value is unknown while tracing).
     """
+    if is_tracer(value):
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
             value = value.item()
@@ -118,7 +132,17 @@ def check_array(name: str, value: Any, *, ndim: int | None = None,
         ``"int"`` requires integer (or boolean) input.
     finite : bool
         Refuse NaN and infinities (float input only).
+
+    A JAX tracer has its rank checked and is returned unchanged (values, and hence
+    finiteness, cannot be checked while tracing).
     """
+    if is_tracer(value):
+        if ndim is not None and value.ndim != ndim:
+            raise ValueError(f"{name} must have {ndim} dimension(s), got shape {value.shape}")
+        if min_ndim is not None and value.ndim < min_ndim:
+            raise ValueError(
+                f"{name} must have at least {min_ndim} dimension(s), got shape {value.shape}")
+        return value
     try:
         arr = np.asarray(value)
     except Exception as exc:  # noqa: BLE001 - re-raised with the argument's name
@@ -144,6 +168,8 @@ def check_array(name: str, value: Any, *, ndim: int | None = None,
 def check_spins(name: str, value: Any, *, min_ndim: int = 1) -> np.ndarray:
     """Return ``value`` as an int8 array whose entries are all -1 or +1."""
     arr = check_array(name, value, min_ndim=min_ndim)
+    if is_tracer(arr):
+        return arr
     if not np.all((arr == 1) | (arr == -1)):
         raise ValueError(f"{name} must contain only -1 and +1 (spins/neurons)")
     return arr.astype(np.int8, copy=False)
@@ -152,6 +178,8 @@ def check_spins(name: str, value: Any, *, min_ndim: int = 1) -> np.ndarray:
 def check_binary(name: str, value: Any, *, min_ndim: int = 1) -> np.ndarray:
     """Return ``value`` as a float64 array whose entries are all 0 or 1."""
     arr = check_array(name, value, min_ndim=min_ndim)
+    if is_tracer(arr):
+        return arr
     if not np.all((arr == 0) | (arr == 1)):
         raise ValueError(f"{name} must contain only 0 and 1 (binary units)")
     return arr.astype(np.float64, copy=False)

@@ -46,13 +46,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._validate import (check_array, check_binary, check_choice, check_int, check_positive,
-                        check_real)
+                        check_real, is_tracer)
 from . import _hash_rng as _rng
+from ._results import TrainResult
 from .random import Seed, as_generator, as_key
 from .stats import Estimate
 
 __all__ = [
-    "RBM", "TrainHistory", "init_rbm", "energy", "free_energy", "variational_free_energy",
+    "RBM", "TrainResult", "TrainHistory", "init_rbm", "energy", "free_energy", "variational_free_energy",
     "hidden_probabilities", "visible_probabilities", "sample_hidden", "sample_visible",
     "gibbs", "train", "log_partition_exact", "log_partition_ais", "log_likelihood",
     "empirical_entropy",
@@ -137,14 +138,10 @@ class DBN(NamedTuple):
 
 # --------------------------------------------------------------------------- validation
 
-def _is_tracer(*xs) -> bool:
-    return any(isinstance(x, jax.core.Tracer) for x in xs)
-
-
 def _check_rbm(rbm, *, batched: bool = False, float64: bool = False) -> RBM:
     if not isinstance(rbm, RBM):
         raise TypeError(f"rbm must be a physbook.boltzmann.RBM, got {type(rbm).__name__}")
-    if _is_tracer(*rbm):
+    if is_tracer(*rbm):
         return rbm
     W = check_array("rbm.W", rbm.W, min_ndim=2, dtype="float")
     b = check_array("rbm.b", rbm.b, min_ndim=1, dtype="float")
@@ -163,7 +160,7 @@ def _check_rbm(rbm, *, batched: bool = False, float64: bool = False) -> RBM:
 
 
 def _check_units(name: str, x, n: int, dtype, *, min_ndim: int = 1):
-    if _is_tracer(x):
+    if is_tracer(x):
         return x
     arr = check_binary(name, x, min_ndim=min_ndim)
     if arr.shape[-1] != n:
@@ -174,7 +171,7 @@ def _check_units(name: str, x, n: int, dtype, *, min_ndim: int = 1):
 def _check_bm(bm) -> BoltzmannMachine:
     if not isinstance(bm, BoltzmannMachine):
         raise TypeError(f"bm must be a physbook.boltzmann.BoltzmannMachine, got {type(bm).__name__}")
-    if _is_tracer(*bm):
+    if is_tracer(*bm):
         return bm
     W = check_array("bm.W", bm.W, ndim=2, dtype="float")
     b = check_array("bm.b", bm.b, ndim=1, dtype="float")
@@ -189,7 +186,7 @@ def _check_bm(bm) -> BoltzmannMachine:
 # --------------------------------------------------------------------------- RBM basics
 
 def init_rbm(n_visible: int, n_hidden: int, *, data=None, scale: float = 0.01,
-             seed: Seed = 0, dtype=jnp.float64) -> RBM:
+             seed: Seed = None, dtype=jnp.float64) -> RBM:
     r"""Small random couplings, zero hidden biases, visible biases from the data (Hinton 2012).
 
     :math:`W_{ij} \sim \mathcal N(0, \mathrm{scale}^2)`, :math:`c = 0` and
@@ -364,7 +361,7 @@ def variational_free_energy(rbm: RBM, v, q) -> jax.Array:
     rbm = _check_rbm(rbm)
     v = _check_units("v", v, rbm.n_visible, rbm.W.dtype)
     q_arr = check_array("q", q, min_ndim=1, dtype="float")
-    if q_arr.shape[-1] != rbm.n_hidden or np.any((q_arr < 0) | (q_arr > 1)):
+    if q_arr.shape[-1] != rbm.n_hidden or (not is_tracer(q_arr) and np.any((q_arr < 0) | (q_arr > 1))):
         raise ValueError(f"q must hold probabilities in [0, 1] for {rbm.n_hidden} hidden units, "
                          f"got shape {q_arr.shape}")
     q = jnp.asarray(q_arr, dtype=rbm.W.dtype)
@@ -425,14 +422,14 @@ def visible_probabilities(rbm: RBM, h) -> jax.Array:
     return _p_v(rbm, _check_units("h", h, rbm.n_hidden, rbm.W.dtype))
 
 
-def sample_hidden(rbm: RBM, v, key: Seed) -> jax.Array:
+def sample_hidden(rbm: RBM, v, *, seed: Seed = None) -> jax.Array:
     r"""Draw :math:`h \sim P(h \mid v)`: independent Bernoulli units (conditional independence).
 
     Parameters
     ----------
     rbm : RBM
     v : array_like of {0, 1}, shape (..., n_visible)
-    key : int, numpy Generator or JAX key
+    seed : int, numpy Generator, JAX key or None
 
     Returns
     -------
@@ -441,7 +438,7 @@ def sample_hidden(rbm: RBM, v, key: Seed) -> jax.Array:
     Example
     -------
     >>> rbm = RBM(jnp.zeros((2, 3)), jnp.zeros(2), jnp.full(3, 50.0))
-    >>> sample_hidden(rbm, jnp.ones(2), key=0).tolist()
+    >>> sample_hidden(rbm, jnp.ones(2), seed=0).tolist()
     [1.0, 1.0, 1.0]
 
     References
@@ -450,17 +447,17 @@ def sample_hidden(rbm: RBM, v, key: Seed) -> jax.Array:
     """
     rbm = _check_rbm(rbm)
     v = _check_units("v", v, rbm.n_visible, rbm.W.dtype)
-    return _bernoulli(_key(key, "key"), _p_h(rbm, v))
+    return _bernoulli(_key(seed), _p_h(rbm, v))
 
 
-def sample_visible(rbm: RBM, h, key: Seed) -> jax.Array:
+def sample_visible(rbm: RBM, h, *, seed: Seed = None) -> jax.Array:
     r"""Draw :math:`v \sim P(v \mid h)`: independent Bernoulli units.
 
     Parameters
     ----------
     rbm : RBM
     h : array_like of {0, 1}, shape (..., n_hidden)
-    key : int, numpy Generator or JAX key
+    seed : int, numpy Generator, JAX key or None
 
     Returns
     -------
@@ -469,7 +466,7 @@ def sample_visible(rbm: RBM, h, key: Seed) -> jax.Array:
     Example
     -------
     >>> rbm = RBM(jnp.zeros((2, 3)), jnp.full(2, -50.0), jnp.zeros(3))
-    >>> sample_visible(rbm, jnp.ones(3), key=0).tolist()
+    >>> sample_visible(rbm, jnp.ones(3), seed=0).tolist()
     [0.0, 0.0]
 
     References
@@ -478,15 +475,16 @@ def sample_visible(rbm: RBM, h, key: Seed) -> jax.Array:
     """
     rbm = _check_rbm(rbm)
     h = _check_units("h", h, rbm.n_hidden, rbm.W.dtype)
-    return _bernoulli(_key(key, "key"), _p_v(rbm, h))
+    return _bernoulli(_key(seed), _p_v(rbm, h))
 
 
-def _gibbs_chain(rbm, v, key, k):
-    """k block-Gibbs steps v -> h -> v; returns (v_k, P(v=1 | h_{k-1}))."""
+def _gibbs_chain(rbm, v, key, k, start=0):
+    """k block-Gibbs steps v -> h -> v (steps start, start+1, ...); returns (v_k, P(v=1 | h_{k-1}))."""
     def step(i, carry):
         v, _ = carry
-        pv = _p_v(rbm, _bernoulli(_rng.fold(key, 2 * i), _p_h(rbm, v)))
-        return _bernoulli(_rng.fold(key, 2 * i + 1), pv), pv
+        t = start + i
+        pv = _p_v(rbm, _bernoulli(_rng.fold(key, 2 * t), _p_h(rbm, v)))
+        return _bernoulli(_rng.fold(key, 2 * t + 1), pv), pv
 
     return jax.lax.fori_loop(0, k, step, (v, v))
 
@@ -494,7 +492,8 @@ def _gibbs_chain(rbm, v, key, k):
 _gibbs_jit = jax.jit(_gibbs_chain)
 
 
-def gibbs(rbm: RBM, v, k: int, key: Seed, *, probabilities: bool = False) -> jax.Array:
+def gibbs(rbm: RBM, v, k: int, *, seed: Seed = None, start: int = 0,
+          probabilities: bool = False) -> jax.Array:
     r"""Run ``k`` steps of block Gibbs sampling :math:`v \to h \sim P(h\mid v) \to v \sim P(v\mid h)`.
 
     Every chain (leading axes of ``v``) runs independently; the chain leaves
@@ -507,7 +506,10 @@ def gibbs(rbm: RBM, v, k: int, key: Seed, *, probabilities: bool = False) -> jax
         Starting visible states.
     k : int
         Number of full steps (``k = 0`` returns ``v``).
-    key : int, numpy Generator or JAX key
+    seed : int, numpy Generator, JAX key or None
+    start : int
+        Index of the first step in the random stream: ``k`` steps, then ``m`` more with the same
+        seed and ``start=k``, equal ``k + m`` steps in one call (a run continued, not restarted).
     probabilities : bool
         Return :math:`P(v = 1 \mid h)` of the last step instead of the sampled
         :math:`v_k` (smoother images of the same chain).
@@ -519,7 +521,7 @@ def gibbs(rbm: RBM, v, k: int, key: Seed, *, probabilities: bool = False) -> jax
     Example
     -------
     >>> rbm = init_rbm(4, 3, seed=0)
-    >>> gibbs(rbm, jnp.zeros((5, 4)), k=10, key=1).shape
+    >>> gibbs(rbm, jnp.zeros((5, 4)), k=10, seed=1).shape
     (5, 4)
 
     References
@@ -529,7 +531,8 @@ def gibbs(rbm: RBM, v, k: int, key: Seed, *, probabilities: bool = False) -> jax
     rbm = _check_rbm(rbm)
     v = _check_units("v", v, rbm.n_visible, rbm.W.dtype)
     k = check_int("k", k, minimum=0)
-    out, pv = _gibbs_jit(rbm, v, _key(key, "key"), k)
+    start = check_int("start", start, minimum=0)
+    out, pv = _gibbs_jit(rbm, v, _key(seed), k, start)
     return pv if probabilities and k > 0 else out
 
 
@@ -584,10 +587,10 @@ def _train_scan(rbm, data, key, k, lr, momentum, weight_decay, *,
 DEFAULT_N_CHAINS = 100
 
 
-def train(rbm_or_shape, data, *, method: str = "cd", k: int = 1, lr: float = 0.03,
+def train(rbm_or_shape, data, *, method: str = "cd", k: int = 1, learning_rate: float = 0.03,
           batch_size: int = 20, n_epochs: int = 10, momentum: float = 0.5,
-          weight_decay: float = 1e-4, n_chains: int | None = None, seed: Seed = 0,
-          dtype=jnp.float32) -> tuple[RBM, TrainHistory]:
+          weight_decay: float = 1e-4, n_chains: int | None = None, seed: Seed = None,
+          dtype=jnp.float32) -> TrainResult:
     r"""Train an RBM by contrastive divergence (CD-k) or persistent CD (PCD-k).
 
     Each minibatch moves the parameters along the likelihood gradient, the
@@ -612,9 +615,9 @@ def train(rbm_or_shape, data, *, method: str = "cd", k: int = 1, lr: float = 0.0
     method : {"cd", "pcd"}
     k : int
         Gibbs steps per update.
-    lr : float
+    learning_rate : float
         Learning rate (per example: the gradient is a batch mean). The defaults
-        (``lr=0.03``, ``momentum=0.5``, ``weight_decay=1e-4``, 100 persistent
+        (``learning_rate=0.03``, ``momentum=0.5``, ``weight_decay=1e-4``, 100 persistent
         chains) were chosen by measurement: PCD-1 on the binarized digits with 16
         hidden units, batch 10 and 10 epochs reaches an exact test
         log-likelihood of -20.6 nats per image with a spread of 0.14 over 5
@@ -640,11 +643,10 @@ def train(rbm_or_shape, data, *, method: str = "cd", k: int = 1, lr: float = 0.0
 
     Returns
     -------
-    rbm : RBM
-        The trained parameters.
-    history : TrainHistory
-        Parameters before training and after each epoch, and the
-        reconstruction error per epoch.
+    TrainResult
+        ``params``: the trained RBM; ``history``: a :class:`TrainHistory` (parameters
+        before training and after each epoch, and the reconstruction error per epoch).
+        Unpacks as ``rbm, history``.
 
     Example
     -------
@@ -660,7 +662,7 @@ def train(rbm_or_shape, data, *, method: str = "cd", k: int = 1, lr: float = 0.0
     """
     method = check_choice("method", method, ("cd", "pcd"))
     k = check_int("k", k, minimum=1)
-    lr = check_positive("lr", lr)
+    learning_rate = check_positive("learning_rate", learning_rate)
     n_epochs = check_int("n_epochs", n_epochs, minimum=1)
     momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_inclusive=False)
     weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
@@ -674,25 +676,29 @@ def train(rbm_or_shape, data, *, method: str = "cd", k: int = 1, lr: float = 0.0
         n_chains = DEFAULT_N_CHAINS
     n_chains = check_int("n_chains", n_chains, minimum=1)
     key = _key(seed)
-    if isinstance(rbm_or_shape, RBM):
-        rbm = _check_rbm(rbm_or_shape)
-    else:
-        if isinstance(rbm_or_shape, (str, bytes)) or not hasattr(rbm_or_shape, "__len__") \
-                or len(rbm_or_shape) != 2:
-            raise TypeError("rbm_or_shape must be an RBM or a pair (n_visible, n_hidden), "
-                            f"got {rbm_or_shape!r}")
-        rbm = init_rbm(*rbm_or_shape, data=data_np, seed=int(key[0]))
+    rbm = _starting_rbm(rbm_or_shape, data_np, key)
     if data_np.shape[1] != rbm.n_visible:
         raise ValueError(f"data must have {rbm.n_visible} columns (n_visible), got {data_np.shape[1]}")
     dtype = check_choice("dtype", jnp.dtype(dtype), (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)))
     rbm = jax.tree_util.tree_map(lambda x: x.astype(dtype), rbm)
     params, recon = _train_scan(rbm, jnp.asarray(data_np, dtype=dtype), key, k,
-                                jnp.asarray(lr, dtype), jnp.asarray(momentum, dtype),
+                                jnp.asarray(learning_rate, dtype), jnp.asarray(momentum, dtype),
                                 jnp.asarray(weight_decay, dtype), persistent=method == "pcd",
                                 batch_size=batch_size, n_epochs=n_epochs, n_chains=n_chains)
     params = RBM(*(p.astype(jnp.float64) for p in params))
     final = RBM(params.W[-1], params.b[-1], params.c[-1])
-    return final, TrainHistory(params, np.asarray(recon, dtype=np.float64))
+    return TrainResult(final, TrainHistory(params, np.asarray(recon, dtype=np.float64)))
+
+
+def _starting_rbm(rbm_or_shape, data_np, key) -> RBM:
+    """The RBM training starts from: a given RBM, or init_rbm for a shape (biases from the data)."""
+    if isinstance(rbm_or_shape, RBM):
+        return _check_rbm(rbm_or_shape)
+    if isinstance(rbm_or_shape, (str, bytes)) or not hasattr(rbm_or_shape, "__len__") \
+            or len(rbm_or_shape) != 2:
+        raise TypeError("rbm_or_shape must be an RBM or a pair (n_visible, n_hidden), "
+                        f"got {rbm_or_shape!r}")
+    return init_rbm(*rbm_or_shape, data=data_np, seed=int(key[0]))
 
 
 # --------------------------------------------------------------------------- partition functions
@@ -729,7 +735,7 @@ def _flat_models(rbm):
     return lead, flat
 
 
-def log_partition_exact(rbm: RBM, *, max_chunk_elements: int = 2**22):
+def log_partition_exact(rbm: RBM, *, max_chunk_elements: int = 2**22) -> float | np.ndarray:
     r"""Exact :math:`\log Z` of an RBM, summing over the smaller layer.
 
     With :math:`n_h \le n_v` the visible units are summed analytically,
@@ -800,8 +806,8 @@ def _ais_log_weights(rbm, base_b, betas, key, *, n_chains):
     return log_w + log_z_base
 
 
-def log_partition_ais(rbm: RBM, n_betas: int = 1000, n_chains: int = 100, seed: Seed = 0, *,
-                      data=None) -> Estimate:
+def log_partition_ais(rbm: RBM, n_betas: int = 1000, n_chains: int = 100, *,
+                      seed: Seed = None, data=None) -> Estimate:
     r"""Estimate :math:`\log Z` of an RBM by annealed importance sampling (AIS).
 
     Chains start from a base-rate model :math:`p_0(v) \propto e^{b_A^\top v}`
@@ -873,7 +879,7 @@ def log_partition_ais(rbm: RBM, n_betas: int = 1000, n_chains: int = 100, seed: 
     return Estimate(log_z.reshape(lead), error.reshape(lead))
 
 
-def log_likelihood(rbm: RBM, data, log_z=None):
+def log_likelihood(rbm: RBM, data, log_z=None) -> float | np.ndarray:
     r"""Mean log-likelihood of data under an RBM, in nats per example.
 
     .. math:: \frac1n \sum_{a=1}^{n} \log P(v^{(a)}) = -\frac1n \sum_a F(v^{(a)}) - \log Z .
@@ -1078,10 +1084,11 @@ def bm_probabilities(bm: BoltzmannMachine, *, T: float = 1.0) -> np.ndarray:
 
 
 @jax.jit
-def _bm_sweeps(bm, s, key, n_sweeps, T):
+def _bm_sweeps(bm, s, key, n_sweeps, T, start=0):
     n = bm.b.shape[0]
 
     def sweep(t, s):
+        t = t + start
         def site(i, s):
             field = s @ bm.W[:, i] + bm.b[i]
             new = _bernoulli(_rng.fold(key, t * n + i), jax.nn.sigmoid(field / T))
@@ -1092,7 +1099,8 @@ def _bm_sweeps(bm, s, key, n_sweeps, T):
     return jax.lax.fori_loop(0, n_sweeps, sweep, s)
 
 
-def bm_gibbs(bm: BoltzmannMachine, s, n_sweeps: int, key: Seed, *, T: float = 1.0) -> jax.Array:
+def bm_gibbs(bm: BoltzmannMachine, s, n_sweeps: int, *, seed: Seed = None, start: int = 0,
+             T: float = 1.0) -> jax.Array:
     r"""Sequential Gibbs sampling (heat bath) of a fully visible Boltzmann machine.
 
     Unit :math:`i` is set to 1 with the sigmoid flip probability
@@ -1109,7 +1117,10 @@ def bm_gibbs(bm: BoltzmannMachine, s, n_sweeps: int, key: Seed, *, T: float = 1.
     s : array_like of {0, 1}, shape (..., N)
         Starting states.
     n_sweeps : int
-    key : int, numpy Generator or JAX key
+    seed : int, numpy Generator, JAX key or None
+    start : int
+        Index of the first sweep in the random stream (continue a run with the same seed and
+        ``start`` = sweeps already done).
     T : float
         Temperature.
 
@@ -1120,7 +1131,7 @@ def bm_gibbs(bm: BoltzmannMachine, s, n_sweeps: int, key: Seed, *, T: float = 1.
     Example
     -------
     >>> bm = BoltzmannMachine(jnp.zeros((3, 3)), jnp.full(3, 40.0))
-    >>> bm_gibbs(bm, jnp.zeros((2, 3)), 1, key=0).tolist()
+    >>> bm_gibbs(bm, jnp.zeros((2, 3)), 1, seed=0).tolist()
     [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
 
     References
@@ -1131,7 +1142,8 @@ def bm_gibbs(bm: BoltzmannMachine, s, n_sweeps: int, key: Seed, *, T: float = 1.
     s = _check_units("s", s, bm.b.shape[0], bm.W.dtype)
     n_sweeps = check_int("n_sweeps", n_sweeps, minimum=0)
     T = check_positive("T", T)
-    return _bm_sweeps(bm, s, _key(key, "key"), n_sweeps, jnp.asarray(T, bm.W.dtype))
+    start = check_int("start", start, minimum=0)
+    return _bm_sweeps(bm, s, _key(seed), n_sweeps, jnp.asarray(T, bm.W.dtype), start)
 
 
 @partial(jax.jit, static_argnames=("n_steps",))
@@ -1161,8 +1173,8 @@ def _bm_train_scan(bm, data, lr, momentum, weight_decay, *, n_steps):
     return bm, jnp.append(ll, ll_end), positive, jnp.concatenate([negative, neg_end[None]])
 
 
-def bm_train_exact(data, *, n_steps: int = 1000, lr: float = 0.1, momentum: float = 0.9,
-                   weight_decay: float = 0.0, init: BoltzmannMachine | None = None) -> tuple[BoltzmannMachine, BMHistory]:
+def bm_train_exact(data, *, n_steps: int = 1000, learning_rate: float = 0.1, momentum: float = 0.9,
+                   weight_decay: float = 0.0, init: BoltzmannMachine | None = None) -> TrainResult:
     r"""Maximum-likelihood learning of a fully visible Boltzmann machine, with exact averages.
 
     Gradient ascent on the mean log-likelihood, whose gradient is the
@@ -1184,7 +1196,7 @@ def bm_train_exact(data, *, n_steps: int = 1000, lr: float = 0.1, momentum: floa
     data : array_like of {0, 1}, shape (n_samples, N)
     n_steps : int
         Gradient steps (full batch).
-    lr : float
+    learning_rate : float
         Learning rate.
     momentum : float
         Momentum coefficient in [0, 1).
@@ -1195,9 +1207,9 @@ def bm_train_exact(data, *, n_steps: int = 1000, lr: float = 0.1, momentum: floa
 
     Returns
     -------
-    bm : BoltzmannMachine
-    history : BMHistory
-        Exact log-likelihood and negative phase at every step, and the positive phase.
+    TrainResult
+        ``params``: the trained :class:`BoltzmannMachine`; ``history``: a :class:`BMHistory`
+        (exact log-likelihood and negative phase at every step, and the positive phase).
 
     Example
     -------
@@ -1216,7 +1228,7 @@ def bm_train_exact(data, *, n_steps: int = 1000, lr: float = 0.1, momentum: floa
     if n > 12:
         raise ValueError(f"data must have N <= 12 units for exact learning, got N={n}")
     n_steps = check_int("n_steps", n_steps, minimum=1)
-    lr = check_positive("lr", lr)
+    learning_rate = check_positive("learning_rate", learning_rate)
     momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_inclusive=False)
     weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
     if init is None:
@@ -1225,14 +1237,14 @@ def bm_train_exact(data, *, n_steps: int = 1000, lr: float = 0.1, momentum: floa
         init = _check_bm(init)
         if init.b.shape[0] != n:
             raise ValueError(f"init must have N={n} units to match data, got {init.b.shape[0]}")
-    bm, ll, positive, negative = _bm_train_scan(init, jnp.asarray(arr), lr, momentum, weight_decay,
+    bm, ll, positive, negative = _bm_train_scan(init, jnp.asarray(arr), learning_rate, momentum, weight_decay,
                                                 n_steps=n_steps)
-    return bm, BMHistory(np.asarray(ll), np.asarray(positive), np.asarray(negative))
+    return TrainResult(bm, BMHistory(np.asarray(ll), np.asarray(positive), np.asarray(negative)))
 
 
 # --------------------------------------------------------------------------- deep belief net
 
-def train_dbn(data, hidden_sizes, **train_kwargs) -> tuple[DBN, list[TrainHistory]]:
+def train_dbn(data, hidden_sizes, **train_kwargs) -> TrainResult:
     r"""Greedy layer-wise training of a deep belief net (Hinton, Osindero and Teh 2006).
 
     The first RBM learns the data; every further RBM learns binary samples
@@ -1249,8 +1261,8 @@ def train_dbn(data, hidden_sizes, **train_kwargs) -> tuple[DBN, list[TrainHistor
 
     Returns
     -------
-    dbn : DBN
-    histories : list of TrainHistory, one per layer
+    TrainResult
+        ``params``: the :class:`DBN`; ``history``: a list of :class:`TrainHistory`, one per layer.
 
     Example
     -------
@@ -1270,7 +1282,7 @@ def train_dbn(data, hidden_sizes, **train_kwargs) -> tuple[DBN, list[TrainHistor
     sizes = [check_int("hidden_sizes", n, minimum=1) for n in hidden_sizes]
     if "rbm_or_shape" in train_kwargs:
         raise TypeError("train_dbn sets the layer shapes itself; pass hidden_sizes, not rbm_or_shape")
-    key = _key(train_kwargs.pop("seed", 0))
+    key = _key(train_kwargs.pop("seed", None))
     layers, histories = [], []
     for layer, n_hidden in enumerate(sizes):
         k_layer = _rng.fold(key, layer)
@@ -1278,10 +1290,10 @@ def train_dbn(data, hidden_sizes, **train_kwargs) -> tuple[DBN, list[TrainHistor
         layers.append(rbm)
         histories.append(hist)
         x = np.asarray(_bernoulli(_rng.fold(k_layer, 1), _p_h(rbm, jnp.asarray(x, dtype=rbm.W.dtype))))
-    return DBN(tuple(layers)), histories
+    return TrainResult(DBN(tuple(layers)), histories)
 
 
-def sample_dbn(dbn: DBN, n_samples: int, *, n_gibbs: int = 200, seed: Seed = 0,
+def sample_dbn(dbn: DBN, n_samples: int, *, n_gibbs: int = 200, seed: Seed = None,
                probabilities: bool = True) -> jax.Array:
     r"""Samples from a deep belief net: Gibbs sampling in the top RBM, then one pass down.
 

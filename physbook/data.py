@@ -130,7 +130,7 @@ def binarized_digits(threshold: float = 8.0) -> tuple[np.ndarray, np.ndarray]:
     return (digits.data > threshold).astype(np.float64), digits.target.astype(int)
 
 
-def train_test_split(X, y=None, *, test_fraction: float = 0.2, seed: Seed = 0):
+def train_test_split(X, y=None, *, test_fraction: float = 0.2, seed: Seed = None) -> tuple:
     """Shuffle rows with ``seed`` and split them; returns (X_train, X_test[, y_train, y_test])."""
     X = check_array("X", X, min_ndim=1)
     test_fraction = check_probability("test_fraction", test_fraction)

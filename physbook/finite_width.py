@@ -61,8 +61,10 @@ import jax
 import numpy as np
 from scipy import special
 
+from . import _nn
 from ._validate import check_array, check_choice, check_int, check_positive
 from .random import Seed, as_generator, as_key
+from .stats import Estimate
 
 __all__ = [
     "ACTIVATIONS",
@@ -79,12 +81,11 @@ __all__ = [
     "DeepVertex",
     "deep_vertex",
     "deep_four_point_connected",
-    "draw_diagrams",
     "ntk_change",
 ]
 
 #: Activations understood by every function of this module.
-ACTIVATIONS = ("relu", "erf", "tanh", "linear")
+ACTIVATIONS = _nn.ACTIVATIONS
 _HOMOGENEOUS = ("relu", "linear")
 _RHO_MAX, _RHO_PANELS = 10.0, 32
 
@@ -116,20 +117,15 @@ def _input_kernel(xs: np.ndarray, sigma_w2: float, sigma_b2: float) -> np.ndarra
 
 
 def _act_np(activation: str):
-    return {"relu": lambda z: np.maximum(z, 0.0), "erf": special.erf, "tanh": np.tanh,
-            "linear": lambda z: z}[activation]
+    return _nn.activation(activation, numpy=True)
 
 
 def _dact_np(activation: str):
-    return {"relu": lambda z: (z > 0).astype(float), "erf": lambda z: 2 / np.sqrt(np.pi) * np.exp(-z * z),
-            "tanh": lambda z: 1 - np.tanh(z) ** 2, "linear": np.ones_like}[activation]
+    return _nn.activation_derivative(activation, numpy=True)
 
 
 def _act_jax(activation: str):
-    import jax
-    import jax.numpy as jnp
-    return {"relu": jax.nn.relu, "erf": jax.scipy.special.erf, "tanh": jnp.tanh,
-            "linear": lambda z: z}[activation]
+    return _nn.activation(activation)
 
 
 # --------------------------------------------------------------------------- #
@@ -624,14 +620,15 @@ def edgeworth_density(f: Any, xs: Any, width: int, activation: str = "relu",
 # Monte Carlo over random networks
 # --------------------------------------------------------------------------- #
 class Correlators(NamedTuple):
-    """Monte Carlo correlators with jackknife errors (``None`` where not computed)."""
+    """Monte Carlo correlators as array-valued Estimates (jackknife errors; ``None`` where not computed)."""
 
-    g2: np.ndarray
-    g2_err: np.ndarray
-    g4: np.ndarray | None
-    g4_err: np.ndarray | None
-    g6: np.ndarray | None
-    g6_err: np.ndarray | None
+    #: :math:`G_2`, ``mean`` and ``error`` of shape (n, n).
+    g2: Estimate
+    #: Connected :math:`G_4`, shape (n,)*4, or None.
+    g4: Estimate | None
+    #: Connected :math:`G_6`, shape (n,)*6, or None.
+    g6: Estimate | None
+    #: Number of random networks averaged over.
     n_networks: int
 
 
@@ -761,21 +758,18 @@ def mc_correlators(xs: Any, width: int, n_networks: int, activation: str = "relu
     Returns
     -------
     Correlators
-        ``g2, g2_err`` (n, n); ``g4, g4_err`` (n,)*4; ``g6, g6_err`` (n,)*6.
+        ``g2`` (n, n), ``g4`` (n,)*4, ``g6`` (n,)*6 as array-valued :class:`~physbook.stats.Estimate`.
 
     Example
     -------
     >>> mc = mc_correlators([1.0], 8, 20000, "relu", max_order=4, seed=0)
-    >>> bool(abs(mc.g4[0, 0, 0, 0] - 0.375 * 10 / 8) < 4 * mc.g4_err[0, 0, 0, 0])
+    >>> bool(abs(mc.g4.mean[0, 0, 0, 0] - 0.375 * 10 / 8) < 4 * mc.g4.error[0, 0, 0, 0])
     True
 
     References
     ----------
     D. A. Roberts, S. Yaida and B. Hanin (2022), ch. 4.
     """
-    import jax
-    import jax.numpy as jnp
-
     X = _inputs(xs)
     width = check_int("width", width, minimum=1)
     n_networks = check_int("n_networks", n_networks, minimum=2)
@@ -788,40 +782,49 @@ def mc_correlators(xs: Any, width: int, n_networks: int, activation: str = "relu
     L0 = _factor(_input_kernel(X, sw, sb))
     if L0.shape[1] == 0:
         L0 = np.zeros((k, 1))
-    per_net = width * max(k, L0.shape[1]) + k ** (6 if max_order == 6 else 4)
-    auto = max(1, 2 ** 23 // per_net)
-    if chunk_size is not None:
-        auto = check_int("chunk_size", chunk_size, minimum=1)
-    m = int(min(auto, -(-n_networks // n_blocks)))
-    n_chunks = -(-n_networks // m)
-    key = as_key(seed)
-    block_sums = None
-    for c in range(n_chunks):
-        n_valid = min(m, n_networks - c * m)
-        sums = _chunk_sums(jax.random.fold_in(key, c), jnp.asarray(L0), n_valid, sw, sb, sa,
-                           m=m, width=width, depth=depth, activation=activation,
-                           max_order=max_order, estimator=estimator)
-        sums = [np.asarray(s, dtype=np.float64).ravel() for s in sums]
-        if block_sums is None:
-            block_sums = [np.zeros((n_blocks, s.size)) for s in sums]
-            counts = np.zeros(n_blocks)
-        blk = c * n_blocks // n_chunks
-        for acc, s in zip(block_sums, sums):
-            acc[blk] += s
-        counts[blk] += n_valid
+    m, n_chunks = _chunking(width, k, L0.shape[1], max_order, n_networks, n_blocks, chunk_size)
+    # 1. per-network moment sums accumulated into n_blocks consecutive blocks of networks
+    block_sums, counts = _block_sums(as_key(seed), L0, n_networks, m, n_chunks, n_blocks, sw, sb, sa,
+                                     width=width, depth=depth, activation=activation,
+                                     max_order=max_order, estimator=estimator)
+    # 2. cumulants from all networks, and leave-one-block-out jackknife errors
     total = [b.sum(0) for b in block_sums]
     loo = [(t[None] - b) / (n_networks - counts)[:, None] for t, b in zip(total, block_sums)]
     full = _estimates([t / n_networks for t in total], k, max_order, estimator)
     jack = _estimates(loo, k, max_order, estimator)
-    vals, errs = [], []
-    for f_, j_ in zip(full, jack):
-        if f_ is None:
-            vals.append(None)
-            errs.append(None)
-            continue
-        vals.append(np.asarray(f_))
-        errs.append(np.sqrt((n_blocks - 1) / n_blocks * ((j_ - j_.mean(0)) ** 2).sum(0)))
-    return Correlators(vals[0], errs[0], vals[1], errs[1], vals[2], errs[2], n_networks)
+    est = [None if f_ is None else
+           Estimate(np.asarray(f_), np.sqrt((n_blocks - 1) / n_blocks * ((j_ - j_.mean(0)) ** 2).sum(0)))
+           for f_, j_ in zip(full, jack)]
+    return Correlators(est[0], est[1], est[2], n_networks)
+
+
+def _chunking(width, k, rank, max_order, n_networks, n_blocks, chunk_size):
+    """Networks per chunk (about 2**23 numbers per array, never more than a block) and chunk count."""
+    per_net = width * max(k, rank) + k ** (6 if max_order == 6 else 4)
+    auto = max(1, 2 ** 23 // per_net)
+    if chunk_size is not None:
+        auto = check_int("chunk_size", chunk_size, minimum=1)
+    m = int(min(auto, -(-n_networks // n_blocks)))
+    return m, -(-n_networks // m)
+
+
+def _block_sums(key, L0, n_networks, m, n_chunks, n_blocks, sw, sb, sa, **static):
+    """Sums of the estimator's moments over the networks of each block, and networks per block."""
+    import jax
+    import jax.numpy as jnp
+
+    block_sums, counts = None, np.zeros(n_blocks)
+    for c in range(n_chunks):              # a loop over chunks of networks; each chunk is vectorised
+        n_valid = min(m, n_networks - c * m)
+        sums = _chunk_sums(jax.random.fold_in(key, c), jnp.asarray(L0), n_valid, sw, sb, sa, m=m, **static)
+        sums = [np.asarray(s, dtype=np.float64).ravel() for s in sums]
+        if block_sums is None:
+            block_sums = [np.zeros((n_blocks, s.size)) for s in sums]
+        blk = c * n_blocks // n_chunks
+        for acc, s in zip(block_sums, sums):
+            acc[blk] += s
+        counts[blk] += n_valid
+    return block_sums, counts
 
 
 def _hidden_chunks(X, width, n_networks, activation, sw, sb, depth, rng):
@@ -1089,97 +1092,6 @@ def deep_four_point_connected(xs: Any, depth: int, width: int, activation: str =
     width = check_int("width", width, minimum=1)
     V = deep_vertex(xs, depth, activation, sigma_w2, sigma_b2, sigma_a2).vertices[-1]
     return _pair_transposed(V, 4) / width
-
-
-# --------------------------------------------------------------------------- #
-# Feynman diagrams
-# --------------------------------------------------------------------------- #
-def _diagram(ax, legs, vertices, internal, label):
-    ax.set_aspect("equal")
-    ax.axis("off")
-    for (x0, y0), v in legs:
-        vx, vy = vertices[v]
-        ax.plot([x0, vx], [y0, vy], color="0.15", lw=1.6, zorder=1)
-    for v, w in internal:
-        ax.plot([vertices[v][0], vertices[w][0]], [vertices[v][1], vertices[w][1]],
-                color="#0072B2", lw=2.2, zorder=1)
-    for j, ((x0, y0), _) in enumerate(legs):
-        ax.plot(x0, y0, "o", ms=6, mfc="white", mec="0.15", zorder=3)
-        ax.annotate(f"$x_{j + 1}$", (x0, y0), textcoords="offset points",
-                    xytext=(7 * np.sign(x0 or 1), 7 * np.sign(y0 or 1)), ha="center", va="center",
-                    fontsize=9)
-    for vx, vy in vertices:
-        ax.plot(vx, vy, "o", ms=9, color="#D55E00", zorder=4)
-    ax.set_title(label, fontsize=10)
-    ax.set_xlim(-1.5, 1.5)
-    ax.set_ylim(-1.35, 1.35)
-
-
-def draw_diagrams(order: int, axes: Any = None):
-    r"""Draw the Feynman diagrams of the network field theory at a given order in :math:`1/N`.
-
-    Feynman rules: a line is the propagator :math:`K = G^{(2)}` (the NNGP
-    kernel), an open circle an external input :math:`x_j`, a filled
-    vertex with :math:`2m` legs a coupling of order :math:`N^{1-m}`.
-    Order 0: the free propagator; order 1: the quartic contact vertex
-    (:math:`G^{(4)}_c`); order 2: the sextic contact vertex and the exchange
-    of a propagator between two quartic vertices (:math:`G^{(6)}_c`).
-
-    Parameters
-    ----------
-    order : {0, 1, 2}
-        Power of :math:`1/N`.
-    axes : sequence of matplotlib Axes, optional
-        One axis per diagram (1, 1 and 2 of them); a new figure if omitted.
-
-    Returns
-    -------
-    list of matplotlib Axes
-
-    Example
-    -------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> len(draw_diagrams(2))
-    2
-
-    References
-    ----------
-    J. Halverson, A. Maiti and K. Stoner (2021), sec. 3.
-    """
-    import matplotlib.pyplot as plt
-
-    order = check_choice("order", order, (0, 1, 2))
-    n_diag = 2 if order == 2 else 1
-    if axes is None:
-        _, axes = plt.subplots(1, n_diag, figsize=(2.6 * n_diag, 2.3))
-    axes = list(np.atleast_1d(axes))
-    if len(axes) != n_diag:
-        raise ValueError(f"axes must hold {n_diag} axis/axes for order {order}, got {len(axes)}")
-    if order == 0:
-        ax = axes[0]
-        ax.set_aspect("equal")
-        ax.axis("off")
-        ax.plot([-1.1, 1.1], [0, 0], color="0.15", lw=1.6, zorder=1)
-        for j, x0 in enumerate((-1.1, 1.1)):
-            ax.plot(x0, 0, "o", ms=6, mfc="white", mec="0.15", zorder=3)
-            ax.annotate(f"$x_{j + 1}$", (x0, 0), textcoords="offset points", xytext=(0, 9),
-                        ha="center", fontsize=9)
-        ax.set_title(r"$G^{(2)} = K$:  $O(1)$", fontsize=10)
-        ax.set_xlim(-1.5, 1.5)
-        ax.set_ylim(-1.35, 1.35)
-        return axes
-    if order == 1:
-        legs = [((-1, 1), 0), ((1, 1), 0), ((-1, -1), 0), ((1, -1), 0)]
-        _diagram(axes[0], legs, [(0.0, 0.0)], [], r"$-\lambda_4 \sim 1/N$")
-        return axes
-    ang = np.pi / 2 + np.arange(6) * np.pi / 3
-    legs6 = [((1.05 * np.cos(t), 1.05 * np.sin(t)), 0) for t in ang]
-    _diagram(axes[0], legs6, [(0.0, 0.0)], [], r"sextic contact $\sim 1/N^2$")
-    legs_ex = [((-1.3, 1.0), 0), ((-1.3, 0.0), 0), ((-1.3, -1.0), 0),
-               ((1.3, 1.0), 1), ((1.3, 0.0), 1), ((1.3, -1.0), 1)]
-    _diagram(axes[1], legs_ex, [(-0.5, 0.0), (0.5, 0.0)], [(0, 1)],
-             r"exchange $\lambda_4 K \lambda_4 \sim 1/N^2$")
-    return axes
 
 
 # --------------------------------------------------------------------------- #

@@ -33,6 +33,8 @@ from scipy import optimize, special
 
 from ._validate import (check_array, check_choice, check_int, check_positive,
                         check_probability, check_spins)
+from .stats import Estimate
+from .random import spins as random_signs
 from .random import Seed, as_generator, as_key
 
 __all__ = [
@@ -242,7 +244,7 @@ def overlap(states, patterns) -> np.ndarray:
     return s.astype(np.float64) @ xi.T.astype(np.float64) / xi.shape[1]
 
 
-def corrupt(patterns, fraction: float, seed: Seed = None) -> np.ndarray:
+def corrupt(patterns, fraction: float, *, seed: Seed = None) -> np.ndarray:
     r"""Flip exactly ``round(fraction * N)`` randomly chosen neurons of every pattern.
 
     A corrupted copy of pattern :math:`\boldsymbol\xi` then has overlap exactly
@@ -689,10 +691,9 @@ class CapacityCurve(NamedTuple):
 
     #: loads alpha = P / N actually used (P rounded to an integer)
     alpha: np.ndarray
-    #: mean final overlap with the probed pattern, shape (n_alphas,)
-    overlap: np.ndarray
-    #: standard error of the mean over independent trials, shape (n_alphas,); NaN for one trial
-    error: np.ndarray
+    #: mean final overlap with the probed pattern and its standard error over independent
+    #: trials (array-valued Estimate, shape (n_alphas,); error NaN for one trial)
+    overlap: Estimate
     #: every final overlap, shape (n_alphas, n_trials, n_probes)
     overlaps: np.ndarray
 
@@ -749,7 +750,7 @@ def capacity_curve(N: int, alphas, *, n_trials: int = 4, n_probes: int = 50,
     Example
     -------
     >>> cc = capacity_curve(200, [0.05, 0.3], n_trials=2, n_probes=10, seed=0)
-    >>> bool(cc.overlap[0] > 0.9 > cc.overlap[1])
+    >>> bool(cc.overlap.mean[0] > 0.9 > cc.overlap.mean[1])
     True
 
     References
@@ -772,7 +773,7 @@ def capacity_curve(N: int, alphas, *, n_trials: int = 4, n_probes: int = 50,
     Ps = np.maximum(1, np.rint(a * N).astype(int))
     result = np.zeros((a.size, n_trials, n_probes))
     for j, P in enumerate(Ps):
-        xi = rng.choice(np.array([-1, 1], np.int8), size=(n_trials, P, N))
+        xi = random_signs((n_trials, P, N), seed=rng)
         xf = xi.astype(np.float32)
         W = np.zeros((n_trials, n_pad, n_pad), np.float32)
         W[:, :N, :N] = np.einsum("tpi,tpj->tij", xf, xf)
@@ -787,7 +788,7 @@ def capacity_curve(N: int, alphas, *, n_trials: int = 4, n_probes: int = 50,
     per_trial = result.mean(axis=2)
     err = (per_trial.std(axis=1, ddof=1) / np.sqrt(n_trials) if n_trials > 1
            else np.full(a.size, np.nan))
-    return CapacityCurve(alpha=Ps / N, overlap=per_trial.mean(axis=1), error=err, overlaps=result)
+    return CapacityCurve(alpha=Ps / N, overlap=Estimate(per_trial.mean(axis=1), err), overlaps=result)
 
 
 # ---------------------------------------------------------------------------

@@ -44,7 +44,7 @@ import numpy as np
 from . import _ising_exact as _exact
 from . import _ising_kernels as _k
 from ._hash_rng import seed_words
-from ._validate import check_array, check_choice, check_int, check_real, check_shape, check_spins
+from ._validate import check_array, check_choice, check_int, check_real, check_shape, check_spins, is_tracer
 from .random import Seed, seed_int
 from .stats import Estimate, integrated_time, jackknife, mean_error
 
@@ -85,7 +85,7 @@ def _lattice(name: str, spins) -> np.ndarray:
 def _temperatures(T, batch: tuple[int, ...]) -> np.ndarray:
     """T as a float64 array of the batch shape (one temperature per chain)."""
     arr = check_array("T", T, dtype="float")
-    if np.any(arr <= 0):
+    if not is_tracer(arr) and np.any(arr <= 0):
         raise ValueError(f"T must be positive, got {arr.min() if arr.ndim else float(arr)!r}")
     try:
         shape = np.broadcast_shapes(arr.shape, batch)
@@ -94,7 +94,7 @@ def _temperatures(T, batch: tuple[int, ...]) -> np.ndarray:
     if shape != batch:
         raise ValueError(
             f"T must be a scalar or broadcastable to the batch shape {batch}, got shape {arr.shape}")
-    return np.broadcast_to(arr, batch).reshape(-1)
+    return jnp.broadcast_to(arr, batch).reshape(-1)
 
 
 def _keys(seed: Seed) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -117,7 +117,7 @@ def _out(x: np.ndarray, scalar: bool):
 
 # ------------------------------------------------------------------ states
 
-def random_spins(shape, seed: Seed = None) -> np.ndarray:
+def random_spins(shape, *, seed: Seed = None) -> np.ndarray:
     r"""Independent uniformly random spins, :math:`P(s_i = \pm 1) = 1/2` (infinite temperature).
 
     Parameters
@@ -138,10 +138,8 @@ def random_spins(shape, seed: Seed = None) -> np.ndarray:
     >>> s.shape, s.dtype
     ((2, 8, 8), dtype('int8'))
     """
-    from .random import as_generator
-    shape = check_shape("shape", shape)
-    rng = as_generator(seed)
-    return (2 * rng.integers(0, 2, size=shape, dtype=np.int8) - 1).astype(np.int8)
+    from .random import spins
+    return spins(shape, seed=seed)
 
 
 def energy(spins, J: float = 1.0, h: float = 0.0) -> np.ndarray:
@@ -197,21 +195,22 @@ def magnetization(spins) -> np.ndarray:
 
 # ------------------------------------------------------------------ local updates
 
-def _local(algorithm: str, spins, T, n_sweeps, J, h, seed):
+def _local(algorithm: str, spins, T, n_sweeps, J, h, seed, start):
     s = _lattice("spins", spins)
     n_sweeps = check_int("n_sweeps", n_sweeps, minimum=0)
+    start = check_int("start", start, minimum=0)
     J, h = check_real("J", J), check_real("h", h)
     batch = s.shape[:-2]
     temps = _temperatures(T, batch)
     k0, k1 = _keys(seed)
     flat = jnp.asarray(s.reshape((-1,) + s.shape[-2:]))
-    out = _k.run_local(flat, jnp.asarray(1.0 / temps), J, h, k0, k1, 0, n_sweeps,
+    out = _k.run_local(flat, jnp.asarray(1.0 / temps), J, h, k0, k1, start, n_sweeps,
                        algorithm=algorithm, simple=(J > 0 and h == 0))
     return out.reshape(s.shape)
 
 
 def metropolis(spins, T, n_sweeps: int, *, J: float = 1.0, h: float = 0.0,
-               seed: Seed = None) -> jax.Array:
+               seed: Seed = None, start: int = 0) -> jax.Array:
     r"""Metropolis checkerboard sweeps of a batch of periodic lattices.
 
     A spin flip :math:`s_i \to -s_i` changes the energy by
@@ -235,9 +234,10 @@ def metropolis(spins, T, n_sweeps: int, *, J: float = 1.0, h: float = 0.0,
         Coupling and external field.
     seed : int, numpy.random.Generator, JAX key or None
         Seeds the counter-based random numbers; the same seed gives the same run.
-        When continuing a run with several calls, pass a different seed each time
-        (or one ``numpy.random.Generator``, which advances): an integer seed
-        restarts the same random stream.
+    start : int
+        Index of the first sweep in the random stream. To continue a run, call again
+        with the same seed and ``start`` = the sweeps already done: ``n`` sweeps then
+        ``m`` more from ``start=n`` equal ``n + m`` sweeps in one call, bit for bit.
 
     Returns
     -------
@@ -255,11 +255,11 @@ def metropolis(spins, T, n_sweeps: int, *, J: float = 1.0, h: float = 0.0,
     N. Metropolis, A. W. Rosenbluth, M. N. Rosenbluth, A. H. Teller, E. Teller,
     J. Chem. Phys. 21, 1087 (1953).
     """
-    return _local("metropolis", spins, T, n_sweeps, J, h, seed)
+    return _local("metropolis", spins, T, n_sweeps, J, h, seed, start)
 
 
 def heat_bath(spins, T, n_sweeps: int, *, J: float = 1.0, h: float = 0.0,
-              seed: Seed = None) -> jax.Array:
+              seed: Seed = None, start: int = 0) -> jax.Array:
     r"""Heat-bath (Glauber) checkerboard sweeps of a batch of periodic lattices.
 
     Each spin is redrawn from its conditional distribution given its neighbours,
@@ -280,8 +280,10 @@ def heat_bath(spins, T, n_sweeps: int, *, J: float = 1.0, h: float = 0.0,
     J, h : float
         Coupling and external field.
     seed : int, numpy.random.Generator, JAX key or None
-        Seeds the counter-based random numbers (as in :func:`metropolis`: use a new
-        seed, or one Generator, for each call that continues a run).
+        Seeds the counter-based random numbers.
+    start : int
+        Index of the first update in the random stream; continue a run with the
+        same seed and ``start`` = updates already done (as in :func:`metropolis`).
 
     Returns
     -------
@@ -298,10 +300,11 @@ def heat_bath(spins, T, n_sweeps: int, *, J: float = 1.0, h: float = 0.0,
     ----------
     R. J. Glauber, J. Math. Phys. 4, 294 (1963).
     """
-    return _local("heat_bath", spins, T, n_sweeps, J, h, seed)
+    return _local("heat_bath", spins, T, n_sweeps, J, h, seed, start)
 
 
-def wolff(spins, T, n_clusters: int, *, J: float = 1.0, seed: Seed = None) -> jax.Array:
+def wolff(spins, T, n_clusters: int, *, J: float = 1.0, seed: Seed = None,
+          start: int = 0) -> jax.Array:
     r"""Wolff single-cluster updates of a batch of periodic lattices (h = 0, J > 0).
 
     A random seed site starts a cluster; every bond to an aligned neighbour
@@ -326,8 +329,10 @@ def wolff(spins, T, n_clusters: int, *, J: float = 1.0, seed: Seed = None) -> ja
     J : float
         Ferromagnetic coupling (> 0).
     seed : int, numpy.random.Generator, JAX key or None
-        Seeds the counter-based random numbers (as in :func:`metropolis`: use a new
-        seed, or one Generator, for each call that continues a run).
+        Seeds the counter-based random numbers.
+    start : int
+        Index of the first update in the random stream; continue a run with the
+        same seed and ``start`` = updates already done (as in :func:`metropolis`).
 
     Returns
     -------
@@ -346,18 +351,27 @@ def wolff(spins, T, n_clusters: int, *, J: float = 1.0, seed: Seed = None) -> ja
     """
     s = _lattice("spins", spins)
     n_clusters = check_int("n_clusters", n_clusters, minimum=0)
+    start = check_int("start", start, minimum=0)
     J = check_real("J", J, low=0.0, low_inclusive=False)
     temps = _temperatures(T, s.shape[:-2])
     k0, k1 = _keys(seed)
     flat = jnp.asarray(s.reshape((-1,) + s.shape[-2:]))
-    out = _k.run_wolff(flat, jnp.asarray(1.0 / temps), J, k0, k1, 0, n_clusters)
+    out = _k.run_wolff(flat, jnp.asarray(1.0 / temps), J, k0, k1, start, n_clusters)
     return out.reshape(s.shape)
 
 
 # ------------------------------------------------------------------ simulation
 
 class SimulationResult(NamedTuple):
-    """Outcome of :func:`simulate`: per-spin estimates with error bars, times and series."""
+    """Outcome of :func:`simulate` (one temperature) or :func:`temperature_scan` (many).
+
+    Per-spin estimates with error bars, autocorrelation times and the measured series.
+    From :func:`temperature_scan` every per-temperature field is an array with the
+    temperature axis first: ``T`` (n_T,), each Estimate array-valued (``energy.mean`` and
+    ``energy.error`` of shape (n_T,)), ``tau_*`` and ``mean_cluster_size`` (n_T,), the series
+    (n_T, n_chains, n_sweeps) and ``spins`` (n_T, n_chains, L, L); ``result.at(i)`` is the
+    single-temperature result of ``T[i]``.
+    """
 
     L: int
     T: float
@@ -375,6 +389,39 @@ class SimulationResult(NamedTuple):
     energy_series: np.ndarray
     magnetization_series: np.ndarray
     spins: np.ndarray
+
+    def at(self, i: int) -> "SimulationResult":
+        """The single-temperature result ``i`` of a :func:`temperature_scan` result."""
+        if np.ndim(self.T) == 0:
+            raise TypeError("at() needs a temperature_scan result; this result has one temperature")
+        i = check_int("i", i, minimum=-len(self.T), maximum=len(self.T) - 1)
+        out = {}
+        for name, value in self._asdict().items():
+            if isinstance(value, Estimate):
+                out[name] = Estimate(float(value.mean[i]), float(value.error[i]))
+            elif name in _PER_TEMPERATURE:
+                out[name] = float(value[i]) if np.ndim(value) == 1 else value[i]
+            else:
+                out[name] = value
+        return SimulationResult(**out)
+
+
+_PER_TEMPERATURE = ("T", "tau_energy", "tau_magnetization", "mean_cluster_size",
+                    "energy_series", "magnetization_series", "spins")
+
+
+def _stack(results: list[SimulationResult]) -> SimulationResult:
+    """One array-valued result from single-temperature results (temperature axis first)."""
+    out = {}
+    for name, first in results[0]._asdict().items():
+        values = [getattr(r, name) for r in results]
+        if isinstance(first, Estimate):
+            out[name] = Estimate(np.array([v.mean for v in values]), np.array([v.error for v in values]))
+        elif name in _PER_TEMPERATURE:
+            out[name] = np.stack([np.asarray(v) for v in values])
+        else:
+            out[name] = first
+    return SimulationResult(**out)
 
 
 def simulate(L: int, T: float, n_sweeps: int, *, algorithm: str = "metropolis",
@@ -506,7 +553,7 @@ def _run(L, temps, n_sweeps, algorithm, n_burn, J, h, init, seed):
 def temperature_scan(L: int, T, n_sweeps: int, *, algorithm: str = "metropolis",
                      n_chains: int = 4, n_burn: int | None = None, J: float = 1.0,
                      h: float = 0.0, init: str = "ordered",
-                     seed: Seed = None) -> list[SimulationResult]:
+                     seed: Seed = None) -> SimulationResult:
     r""":func:`simulate` at many temperatures in one batched run (one compilation, one loop).
 
     The :math:`n_T \times` ``n_chains`` chains run side by side, each at its
@@ -526,14 +573,16 @@ def temperature_scan(L: int, T, n_sweeps: int, *, algorithm: str = "metropolis",
 
     Returns
     -------
-    list of SimulationResult
-        One result per temperature, in the order of ``T``.
+    SimulationResult
+        Array-valued, the temperature axis first, in the order of ``T``
+        (``result.energy.mean[i]`` is the energy at ``T[i]``; ``result.at(i)`` the whole
+        single-temperature result).
 
     Example
     -------
     >>> rs = temperature_scan(8, [2.0, 3.0], 200, seed=0)
-    >>> [round(r.T, 1) for r in rs]
-    [2.0, 3.0]
+    >>> rs.T.tolist(), rs.energy.mean.shape
+    ([2.0, 3.0], (2,))
     """
     L, n_sweeps, algorithm, n_chains, n_burn, J, h, init = _check_run(
         L, n_sweeps, algorithm, n_chains, n_burn, J, h, init)
@@ -546,7 +595,7 @@ def temperature_scan(L: int, T, n_sweeps: int, *, algorithm: str = "metropolis",
         rows = slice(i * n_chains, (i + 1) * n_chains)
         out.append(_estimates(L, float(t), algorithm, e[rows], m[rows], h, unit,
                               float(np.mean(size[rows])), final[rows]))
-    return out
+    return _stack(out)
 
 
 def _estimates(L, T, algorithm, e, m, h, unit, mean_size, final) -> SimulationResult:
@@ -589,7 +638,7 @@ def critical_temperature() -> float:
     return float(_exact.TC)
 
 
-def onsager_energy(T):
+def onsager_energy(T) -> float | np.ndarray:
     r"""Energy per spin of the infinite lattice (Onsager 1944), J = 1, h = 0.
 
     .. math:: u = -\coth 2K \Big[1 + \frac{2}{\pi}\big(2\tanh^2 2K - 1\big) K_1(\kappa)\Big],
@@ -621,7 +670,7 @@ def onsager_energy(T):
     return _out(_exact.onsager_energy(temps), scalar)
 
 
-def onsager_specific_heat(T):
+def onsager_specific_heat(T) -> float | np.ndarray:
     r"""Specific heat per spin of the infinite lattice (Onsager 1944), J = 1, h = 0.
 
     .. math:: c = \frac{4}{\pi}(K\coth 2K)^2 \Big\{K_1(\kappa) - E_1(\kappa)
@@ -653,7 +702,7 @@ def onsager_specific_heat(T):
     return _out(_exact.onsager_specific_heat(temps), scalar)
 
 
-def yang_magnetization(T):
+def yang_magnetization(T) -> float | np.ndarray:
     r"""Spontaneous magnetization per spin of the infinite lattice (Yang 1952).
 
     .. math:: m_0 = \big(1 - \sinh^{-4} 2K\big)^{1/8} \;\; (T < T_c), \qquad m_0 = 0 \;\; (T \ge T_c).

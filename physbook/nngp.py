@@ -1,4 +1,4 @@
-r"""Infinite-width networks: NNGP and NTK kernels, random-network ensembles, GP regression.
+r"""Infinite-width networks: NNGP and NTK kernels, random-network ensembles, NTK predictions.
 
 A fully connected network with ``depth`` hidden layers of width :math:`N`,
 
@@ -29,7 +29,8 @@ al. 2018), :math:`\Theta^{0} = K^{0}`,
 Gaussian expectations use closed forms for ReLU (the arc-cosine kernel of Cho & Saul 2009) and
 erf (Williams 1997), and two-dimensional Gaussian quadrature for any other activation. Kernels are
 computed in float64 by default, jit-compiled, and are free of NaN at :math:`x = x'` (the
-correlation is clipped to [-1, 1] before any ``arccos``).
+correlation is clipped to [-1, 1] before any ``arccos``). Gaussian-process regression with these
+kernels (posterior, evidence) is :mod:`physbook.gp`.
 
 References: R. M. Neal, *Bayesian Learning for Neural Networks* (1996); C. K. I. Williams,
 NeurIPS (1997); Y. Cho and L. K. Saul, NeurIPS (2009); J. Lee et al., ICLR (2018);
@@ -39,7 +40,6 @@ C. K. I. Williams, *Gaussian Processes for Machine Learning* (2006).
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import numbers
 from collections.abc import Callable, Sequence
@@ -49,7 +49,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._validate import check_array, check_choice, check_int, check_positive, check_real
+from . import _nn
+from ._results import TrainResult, pytree_dataclass
+from ._validate import check_array, check_choice, check_int, check_positive, check_real, is_tracer
 from .random import Seed, as_key
 
 __all__ = [
@@ -65,39 +67,22 @@ __all__ = [
     "empirical_kernel",
     "empirical_ntk",
     "train_network",
-    "GPPosterior",
-    "gp_posterior",
-    "gp_log_marginal_likelihood",
+    "TrainResult",
     "ntk_predict",
 ]
 
 Activation = Union[str, Callable[[Any], Any]]
 _NAMED = ("relu", "erf", "tanh")
-_SQRT_PI = float(np.sqrt(np.pi))
 
 
 # ----------------------------------------------------------------------------- activations
 
 def _phi(activation: Activation) -> Callable:
-    if activation == "relu":
-        return jax.nn.relu
-    if activation == "erf":
-        return jax.scipy.special.erf
-    if activation == "tanh":
-        return jnp.tanh
-    return activation
+    return _nn.activation(activation)
 
 
 def _dphi(activation: Activation) -> Callable:
-    if activation == "relu":
-        return lambda x: (x > 0).astype(x.dtype)
-    if activation == "erf":
-        return lambda x: 2.0 / _SQRT_PI * jnp.exp(-x * x)
-    if activation == "tanh":
-        return lambda x: 1.0 - jnp.tanh(x) ** 2
-    phi = activation
-    # phi acts elementwise, so a forward-mode derivative with unit tangent is phi'(x).
-    return lambda x: jax.jvp(phi, (x,), (jnp.ones_like(x),))[1]
+    return _nn.activation_derivative(activation)
 
 
 def _check_activation(activation: Any) -> Activation:
@@ -575,7 +560,7 @@ def correlation_map(rho, *, q: float, activation: Activation = "tanh", sigma_w2:
     B. Poole et al., NeurIPS (2016); S. S. Schoenholz et al., ICLR (2017).
     """
     r = check_array("rho", rho, dtype="float")
-    if np.any(np.abs(r) > 1):
+    if not is_tracer(r) and np.any(np.abs(r) > 1):
         raise ValueError("rho must contain correlations in [-1, 1]")
     q = check_positive("q", q)
     activation = _check_activation(activation)
@@ -596,8 +581,8 @@ def _corr_map(r, q, sigma_w2, sigma_b2, *, activation, n_quad):
 class FixedPoint(NamedTuple):
     r"""Fixed point :math:`q^*` of the length map and the slope :math:`\chi_1` of the correlation map there."""
 
-    q: jax.Array
-    chi: jax.Array
+    q: np.ndarray
+    chi: np.ndarray
 
 
 def fixed_point(*, activation: Activation = "tanh", sigma_w2=1.0, sigma_b2=0.0,
@@ -659,7 +644,7 @@ def fixed_point(*, activation: Activation = "tanh", sigma_w2=1.0, sigma_b2=0.0,
     n_quad = _quad(n_quad, quadrature)
     q, chi = _fixed_point(jnp.asarray(sw), jnp.asarray(sb), q0, n_iter,
                           activation=activation, n_quad=n_quad)
-    return FixedPoint(q, chi)
+    return FixedPoint(np.asarray(q), np.asarray(chi))
 
 
 @functools.partial(jax.jit, static_argnames=("activation", "n_quad"))
@@ -675,7 +660,7 @@ def _fixed_point(sw, sb, q0, n_iter, *, activation, n_quad):
 
 # ----------------------------------------------------------------------------- finite networks
 
-@dataclasses.dataclass(frozen=True)
+@pytree_dataclass(meta_fields=("activation", "sigma_w2", "sigma_b2"))
 class Network:
     r"""A fully connected network in standard parameterisation (a JAX pytree).
 
@@ -712,10 +697,6 @@ def _apply(net, x):
     return _hidden(net, x) @ net.weights[-1] + net.biases[-1]
 
 
-jax.tree_util.register_dataclass(Network, data_fields=["weights", "biases"],
-                                 meta_fields=["activation", "sigma_w2", "sigma_b2"])
-
-
 def _unpack(z, widths, sigma_w2, sigma_b2):
     """Scale one block of standard normals z[..., total] into weights and biases (leading axes kept)."""
     weights, biases, i = [], [], 0
@@ -745,8 +726,8 @@ def _check_net_args(activation, sigma_w2, sigma_b2):
             check_positive("sigma_b2", sigma_b2, allow_zero=True))
 
 
-def random_network(key: Seed, widths: Sequence[int], activation: Activation = "relu",
-                   sigma_w2: float = 1.0, sigma_b2: float = 0.0) -> Network:
+def random_network(widths: Sequence[int], activation: Activation = "relu",
+                   sigma_w2: float = 1.0, sigma_b2: float = 0.0, *, seed: Seed = None) -> Network:
     r"""Draw a fully connected network in standard parameterisation.
 
     .. math:: W^\ell_{ij} \sim \mathcal N\Big(0, \frac{\sigma_w^2}{n_{\ell-1}}\Big),\qquad
@@ -758,8 +739,6 @@ def random_network(key: Seed, widths: Sequence[int], activation: Activation = "r
 
     Parameters
     ----------
-    key : int, numpy Generator or JAX key
-        Randomness (see :func:`physbook.random.as_key`).
     widths : sequence of int
         Layer sizes ``(d_in, N_1, ..., N_L, d_out)``; ``len(widths) - 2`` hidden layers.
     activation : {"relu", "erf", "tanh"} or callable
@@ -767,6 +746,8 @@ def random_network(key: Seed, widths: Sequence[int], activation: Activation = "r
         Weight variance times fan-in, > 0.
     sigma_b2 : float
         Bias variance, >= 0.
+    seed : int, numpy Generator, JAX key or None
+        Randomness (see :func:`physbook.random.as_key`).
 
     Returns
     -------
@@ -774,7 +755,7 @@ def random_network(key: Seed, widths: Sequence[int], activation: Activation = "r
 
     Example
     -------
-    >>> net = random_network(0, (3, 100, 1))
+    >>> net = random_network((3, 100, 1), seed=0)
     >>> net(np.ones((5, 3))).shape
     (5, 1)
 
@@ -784,7 +765,7 @@ def random_network(key: Seed, widths: Sequence[int], activation: Activation = "r
     """
     widths = _check_widths(widths)
     activation, sigma_w2, sigma_b2 = _check_net_args(activation, sigma_w2, sigma_b2)
-    return _init(as_key(key), widths, activation, sigma_w2, sigma_b2)
+    return _init(as_key(seed), widths, activation, sigma_w2, sigma_b2)
 
 
 def _check_widths(widths) -> tuple[int, ...]:
@@ -906,7 +887,7 @@ def empirical_kernel(network: Network, x1, x2=None) -> jax.Array:
 
     Example
     -------
-    >>> net = random_network(0, (2, 4000, 1), sigma_w2=2.0)
+    >>> net = random_network((2, 4000, 1), sigma_w2=2.0, seed=0)
     >>> K = empirical_kernel(net, np.eye(2))
     >>> bool(abs(K[0, 0] - 1.0) < 0.1)
     True
@@ -954,7 +935,7 @@ def empirical_ntk(network: Network, x1, x2=None) -> jax.Array:
 
     Example
     -------
-    >>> net = random_network(0, (2, 4000, 1), sigma_w2=2.0)
+    >>> net = random_network((2, 4000, 1), sigma_w2=2.0, seed=0)
     >>> T = empirical_ntk(net, np.eye(2))
     >>> bool(abs(T[0, 0] - 2.0) < 0.2)
     True
@@ -993,13 +974,13 @@ def _emp_ntk(net, a, b):
     return theta
 
 
-def train_network(network: Network, x, y, *, steps: int, learning_rate: float) -> Network:
+def train_network(network: Network, x, y, *, n_steps: int, learning_rate: float) -> TrainResult:
     r"""Full-batch gradient descent with the NTK learning rates, on :math:`\frac12\sum_i (f(x_i) - y_i)^2`.
 
     Each weight matrix moves at rate :math:`\eta\,\sigma_w^2/n_{\ell-1}` and each bias at
     :math:`\eta\,\sigma_b^2`: gradient descent on the NTK parameterisation of the same network,
-    whose function-space dynamics is :math:`\dot f = -\hat\Theta\,(f - y)`. After ``steps``
-    steps the network has trained for time :math:`t = \eta \times` ``steps``; compare with
+    whose function-space dynamics is :math:`\dot f = -\hat\Theta\,(f - y)`. After ``n_steps``
+    steps the network has trained for time :math:`t = \eta \times` ``n_steps``; compare with
     :func:`ntk_predict` at that time.
 
     Parameters
@@ -1010,21 +991,22 @@ def train_network(network: Network, x, y, *, steps: int, learning_rate: float) -
         Training inputs.
     y : array_like, shape (n,)
         Training targets.
-    steps : int
+    n_steps : int
         Number of gradient steps >= 0.
     learning_rate : float
         :math:`\eta > 0`.
 
     Returns
     -------
-    Network
-        The trained network.
+    TrainResult
+        ``params``: the trained :class:`Network`; ``history``: the loss
+        :math:`\frac12\sum_i (f(x_i) - y_i)^2` before each step, shape (n_steps,).
 
     Example
     -------
-    >>> net = random_network(0, (1, 256, 1), sigma_w2=2.0, sigma_b2=0.1)
+    >>> net = random_network((1, 256, 1), sigma_w2=2.0, sigma_b2=0.1, seed=0)
     >>> x, y = np.linspace(-1, 1, 5), np.sin(np.linspace(-1, 1, 5))
-    >>> float(np.abs(train_network(net, x, y, steps=2000, learning_rate=0.1)(x[:, None])[:, 0] - y).max()) < 0.01
+    >>> float(np.abs(train_network(net, x, y, n_steps=2000, learning_rate=0.1).params(x[:, None])[:, 0] - y).max()) < 0.01
     True
 
     References
@@ -1040,167 +1022,30 @@ def train_network(network: Network, x, y, *, steps: int, learning_rate: float) -
         raise ValueError(f"y must have one target per input ({xs.shape[0]}), got {ys.shape[0]}")
     if net.weights[-1].shape[1] != 1:
         raise ValueError("network must have a single output for train_network")
-    steps = check_int("steps", steps, minimum=0)
-    lr = check_positive("learning_rate", learning_rate)
-    return _train(net, xs, jnp.asarray(ys), steps, lr)
+    n_steps = check_int("n_steps", n_steps, minimum=0)
+    learning_rate = check_positive("learning_rate", learning_rate)
+    out, losses = _train(net, xs, jnp.asarray(ys), n_steps, learning_rate)
+    return TrainResult(out, np.asarray(losses))
 
 
 @functools.partial(jax.jit, static_argnums=(3,))
-def _train(net, x, y, steps, lr):
-    rates_w = tuple(lr * net.sigma_w2 / w.shape[0] for w in net.weights)
-    rate_b = lr * net.sigma_b2
+def _train(net, x, y, n_steps, learning_rate):
+    rates_w = tuple(learning_rate * net.sigma_w2 / w.shape[0] for w in net.weights)
+    rate_b = learning_rate * net.sigma_b2
 
     def loss(n):
         return 0.5 * jnp.sum((n(x)[:, 0] - y) ** 2)
 
     def step(n, _):
-        g = jax.grad(loss)(n)
+        value, g = jax.value_and_grad(loss)(n)
         return Network(tuple(w - r * gw for w, r, gw in zip(n.weights, rates_w, g.weights)),
                        tuple(b - rate_b * gb for b, gb in zip(n.biases, g.biases)),
-                       n.activation, n.sigma_w2, n.sigma_b2), None
+                       n.activation, n.sigma_w2, n.sigma_b2), value
 
-    out, _ = jax.lax.scan(step, net, None, length=steps)
-    return out
-
-
-# ----------------------------------------------------------------------------- Gaussian-process regression
-
-class GPPosterior(NamedTuple):
-    """Posterior of GP regression: ``mean`` (n_test,) or (n_test, k) and ``cov`` (n_test, n_test) or its diagonal (n_test,)."""
-
-    mean: jax.Array
-    cov: jax.Array
+    return jax.lax.scan(step, net, None, length=n_steps)
 
 
-def _train_system(kernel_train, y, noise):
-    K = check_array("kernel_train", kernel_train, ndim=2, dtype="float")
-    n = K.shape[0]
-    if K.shape != (n, n) or n == 0:
-        raise ValueError(f"kernel_train must be a non-empty square matrix, got shape {K.shape}")
-    scale = max(float(np.max(np.abs(K))), 1e-300)
-    if not np.allclose(K, K.T, rtol=1e-8, atol=1e-12 * scale):
-        raise ValueError("kernel_train must be symmetric")
-    yy = check_array("y", y, dtype="float")
-    if yy.ndim not in (1, 2) or yy.shape[0] != n:
-        raise ValueError(f"y must have shape ({n},) or ({n}, k) to match kernel_train, got {yy.shape}")
-    nz = check_array("noise", noise, dtype="float")
-    if nz.ndim > 1 or (nz.ndim == 1 and nz.shape != (n,)):
-        raise ValueError(f"noise must be a scalar or have shape ({n},), got {nz.shape}")
-    if np.any(nz < 0):
-        raise ValueError("noise must be a non-negative variance (scalar or per point)")
-    A = jnp.asarray(K) + jnp.diag(jnp.broadcast_to(jnp.asarray(nz), (n,)))
-    L = jnp.linalg.cholesky(A)
-    if not bool(jnp.all(jnp.isfinite(L))):
-        raise ValueError("kernel_train + noise is not positive definite (Cholesky failed); "
-                         "add observation noise or jitter to the diagonal")
-    return L, jnp.asarray(yy)
-
-
-def gp_posterior(kernel_train, kernel_cross, kernel_test, y, noise) -> GPPosterior:
-    r"""Gaussian-process regression posterior by Cholesky solves.
-
-    .. math::
-
-        m_* = K_{*X}\,(K_{XX} + \Sigma)^{-1} y,\qquad
-        C_* = K_{**} - K_{*X}\,(K_{XX} + \Sigma)^{-1} K_{X*},
-
-    with :math:`\Sigma` = diag(``noise``) the observation-noise variances.
-
-    Parameters
-    ----------
-    kernel_train : array_like, shape (n, n)
-        :math:`K_{XX}`, symmetric positive semi-definite.
-    kernel_cross : array_like, shape (n_test, n)
-        :math:`K_{*X}` (test by train).
-    kernel_test : array_like, shape (n_test, n_test) or (n_test,)
-        :math:`K_{**}` or just its diagonal (then only variances are returned).
-    y : array_like, shape (n,) or (n, k)
-        Targets (k independent outputs share the kernel).
-    noise : float or array_like, shape (n,)
-        Observation-noise variance(s) >= 0 (0 gives exact interpolation).
-
-    Returns
-    -------
-    GPPosterior
-        ``mean`` of shape (n_test,) or (n_test, k); ``cov`` of shape (n_test, n_test), or the
-        variances (n_test,) if a diagonal was given.
-
-    Example
-    -------
-    >>> x = np.linspace(0, 1, 4)
-    >>> post = gp_posterior(rbf_kernel(x), rbf_kernel(x), np.ones(4), np.sin(x), 0.0)
-    >>> np.allclose(post.mean, np.sin(x)) and np.allclose(post.cov, 0, atol=1e-8)
-    True
-
-    References
-    ----------
-    C. E. Rasmussen and C. K. I. Williams, *Gaussian Processes for Machine Learning* (2006),
-    algorithm 2.1.
-    """
-    L, yy = _train_system(kernel_train, y, noise)
-    n = L.shape[0]
-    Kx = check_array("kernel_cross", kernel_cross, ndim=2, dtype="float")
-    if Kx.shape[1] != n:
-        raise ValueError(f"kernel_cross must have shape (n_test, {n}) (test by train), got {Kx.shape}")
-    m = Kx.shape[0]
-    Kt = check_array("kernel_test", kernel_test, dtype="float")
-    if Kt.shape not in ((m, m), (m,)):
-        raise ValueError(f"kernel_test must have shape ({m}, {m}) or ({m},), got {Kt.shape}")
-    mean, cov = _posterior(L, jnp.asarray(Kx), jnp.asarray(Kt), yy)
-    return GPPosterior(mean, cov)
-
-
-@jax.jit
-def _posterior(L, Kx, Kt, y):
-    alpha = jax.scipy.linalg.cho_solve((L, True), y)
-    V = jax.scipy.linalg.solve_triangular(L, Kx.T, lower=True)
-    cov = Kt - jnp.sum(V * V, axis=0) if Kt.ndim == 1 else Kt - V.T @ V
-    return Kx @ alpha, cov
-
-
-def gp_log_marginal_likelihood(kernel_train, y, noise) -> float:
-    r"""Log marginal likelihood (evidence) of GP regression.
-
-    .. math::
-
-        \log p(y) = -\tfrac12\, y^\top (K + \Sigma)^{-1} y - \tfrac12 \log\det(K + \Sigma)
-                    - \tfrac{n}{2}\log 2\pi,
-
-    summed over the k columns of ``y`` when it has shape (n, k).
-
-    Parameters
-    ----------
-    kernel_train : array_like, shape (n, n)
-    y : array_like, shape (n,) or (n, k)
-    noise : float or array_like, shape (n,)
-        Observation-noise variance(s) >= 0.
-
-    Returns
-    -------
-    float
-
-    Example
-    -------
-    >>> lml = gp_log_marginal_likelihood(np.eye(2), np.zeros(2), 0.0)
-    >>> bool(np.isclose(lml, -np.log(2 * np.pi)))
-    True
-
-    References
-    ----------
-    C. E. Rasmussen and C. K. I. Williams (2006), eq. 2.30.
-    """
-    L, yy = _train_system(kernel_train, y, noise)
-    return float(_lml(L, yy))
-
-
-@jax.jit
-def _lml(L, y):
-    alpha = jax.scipy.linalg.cho_solve((L, True), y)
-    k = 1 if y.ndim == 1 else y.shape[1]
-    n = L.shape[0]
-    return (-0.5 * jnp.sum(y * alpha) - k * jnp.sum(jnp.log(jnp.diag(L)))
-            - 0.5 * k * n * jnp.log(2.0 * jnp.pi))
-
+# ----------------------------------------------------------------------------- NTK predictions
 
 def ntk_predict(ntk_train, ntk_cross, y, t, *, f0_train=None, f0_test=None) -> jax.Array:
     r"""Prediction of an infinitely wide network trained by gradient flow for time ``t``.
@@ -1263,11 +1108,11 @@ def ntk_predict(ntk_train, ntk_cross, y, t, *, f0_train=None, f0_test=None) -> j
     tt = check_array("t", t, dtype="float", finite=False)
     if tt.ndim > 1 or np.any(np.isnan(tt)) or np.any(tt < 0):
         raise ValueError(f"t must be a time >= 0 (np.inf allowed) or a 1-D array of them, got {t!r}")
-    f0 = np.zeros_like(yy) if f0_train is None else check_array("f0_train", f0_train, dtype="float")
+    f0 = jnp.zeros(yy.shape) if f0_train is None else check_array("f0_train", f0_train, dtype="float")
     if f0.shape != yy.shape:
         raise ValueError(f"f0_train must have the shape of y {yy.shape}, got {f0.shape}")
     out_shape = (Tx.shape[0],) + yy.shape[1:]
-    g0 = np.zeros(out_shape) if f0_test is None else check_array("f0_test", f0_test, dtype="float")
+    g0 = jnp.zeros(out_shape) if f0_test is None else check_array("f0_test", f0_test, dtype="float")
     if g0.shape != out_shape:
         raise ValueError(f"f0_test must have shape {out_shape}, got {g0.shape}")
     lam, vec = np.linalg.eigh(T)

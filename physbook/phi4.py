@@ -41,14 +41,16 @@ S. Duane et al., Phys. Lett. B 195, 216 (1987) (HMC).
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import stats
-from ._validate import check_array, check_int, check_positive, check_real
+from ._nn import conv2d_periodic
+from ._results import TrainResult, pytree_dataclass
+from ._validate import check_array, check_int, check_positive, check_real, is_tracer
 from .random import Seed, as_generator, as_key
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "flow_forward",
     "coupling",
     "TrainResult",
+    "FlowHistory",
     "train_flow",
     "FlowMCMCResult",
     "flow_mcmc",
@@ -191,12 +194,15 @@ def free_propagator(L: int, m2: float) -> np.ndarray:
 class HMCResult(NamedTuple):
     """Output of :func:`hmc`."""
 
-    #: One configuration per trajectory after burn-in. (numpy.ndarray, shape (n_chains, n_samples,
-    #: L, L))
+    #: One configuration per trajectory after burn-in. (numpy.ndarray, shape (*couplings,
+    #: n_chains, n_samples, L, L); ``couplings`` is the broadcast shape of ``m2`` and ``lam``,
+    #: empty for scalar couplings)
     samples: np.ndarray
-    #: Fraction of accepted trajectories (after burn-in). (float)
-    acceptance: float
-    #: :math:`S` of each recorded configuration. (numpy.ndarray, shape (n_chains, n_samples))
+    #: Fraction of accepted trajectories (after burn-in). (float, or numpy.ndarray of the
+    #: couplings' shape)
+    acceptance: float | np.ndarray
+    #: :math:`S` of each recorded configuration. (numpy.ndarray, shape (*couplings, n_chains,
+    #: n_samples))
     action: np.ndarray
 
 
@@ -231,11 +237,12 @@ def _hmc_run(key, phi0, m2, lam, step_size, *, n_steps, n_burn, n_leapfrog, shap
     keys = jax.random.split(key, n_steps + n_burn)
     phi, _ = jax.lax.scan(lambda c, k: (trajectory(c, k)[0], None), phi0, keys[:n_burn])
     _, (samples, s, acc) = jax.lax.scan(trajectory, phi, keys[n_burn:])
-    return (jnp.moveaxis(samples, 0, 1), jnp.mean(acc.astype(jnp.float64)),
-            jnp.moveaxis(s, 0, 1))
+    # scan axis (steps) first -> (couplings, chains, steps, ...)
+    return (jnp.moveaxis(samples, 0, 2), jnp.mean(acc.astype(jnp.float64), axis=(0, 2)),
+            jnp.moveaxis(s, 0, 2))
 
 
-def hmc(L: int, m2: float, lam: float, n_samples: int, *, step_size: float = 0.1,
+def hmc(L: int, m2, lam, n_samples: int, *, step_size: float = 0.1,
         n_leapfrog: int = 10, n_chains: int = 4, n_burn: int = 200,
         seed: Seed = None, phi0=None) -> HMCResult:
     r"""Hybrid (Hamiltonian) Monte Carlo for the :math:`\phi^4` action, many chains at once.
@@ -247,14 +254,17 @@ def hmc(L: int, m2: float, lam: float, n_samples: int, *, step_size: float = 0.1
     :math:`\partial S/\partial\phi(x)=2\sum_\mu[2\phi(x)-\phi(x+\hat\mu)-\phi(x-\hat\mu)]
     +2m^2\phi(x)+4\lambda\phi(x)^3`), and accepts with probability
     :math:`\min(1, e^{-\Delta H})`, which makes the chain exact for
-    :math:`e^{-S}`. The whole run is one jitted ``lax.scan`` vectorized over chains.
+    :math:`e^{-S}`. The whole run is one jitted ``lax.scan`` vectorized over chains
+    and over couplings: arrays of ``m2`` and ``lam`` (broadcast together) run a whole
+    scan of the phase diagram in one call.
 
     Parameters
     ----------
     L : int
         Linear lattice size.
-    m2, lam : float
-        Couplings of :func:`action`.
+    m2, lam : float or array_like
+        Couplings of :func:`action`; arrays broadcast to a shape ``couplings`` that leads
+        every output.
     n_samples : int
         Trajectories recorded per chain (after ``n_burn`` discarded ones).
     step_size : float
@@ -267,7 +277,7 @@ def hmc(L: int, m2: float, lam: float, n_samples: int, *, step_size: float = 0.1
         Thermalisation trajectories discarded per chain.
     seed : int, numpy Generator or JAX key
         Randomness.
-    phi0 : array_like, shape (L, L) or (n_chains, L, L), optional
+    phi0 : array_like, shape (L, L), (n_chains, L, L) or (*couplings, n_chains, L, L), optional
         Starting configurations. Default: a hot start, :math:`0.1\,\mathcal N(0,1)`
         on every site. In the broken phase an ordered start (half the chains
         at :math:`+v`, half at :math:`-v`) avoids long-lived domain walls.
@@ -275,13 +285,15 @@ def hmc(L: int, m2: float, lam: float, n_samples: int, *, step_size: float = 0.1
     Returns
     -------
     HMCResult
-        ``samples`` (n_chains, n_samples, L, L), ``acceptance``, ``action``.
+        ``samples`` (*couplings, n_chains, n_samples, L, L), ``acceptance``, ``action``.
 
     Example
     -------
     >>> res = hmc(4, 1.0, 0.0, 100, n_chains=2, seed=0)
     >>> res.samples.shape, 0.5 < res.acceptance <= 1.0
     ((2, 100, 4, 4), True)
+    >>> hmc(4, [1.0, 2.0, 3.0], 0.5, 10, n_chains=2, seed=0).samples.shape
+    (3, 2, 10, 4, 4)
 
     References
     ----------
@@ -290,28 +302,43 @@ def hmc(L: int, m2: float, lam: float, n_samples: int, *, step_size: float = 0.1
     P. B. Mackenzie, Phys. Lett. B 226, 369 (1989) (step-size jitter).
     """
     L = check_int("L", L, minimum=2)
-    m2, lam = _check_couplings(m2, lam)
+    m2_arr = check_array("m2", m2, dtype="float")
+    lam_arr = check_array("lam", lam, dtype="float")
+    if np.any(lam_arr < 0):
+        raise ValueError(f"lam must be non-negative, got {lam!r}")
+    try:
+        cshape = np.broadcast_shapes(m2_arr.shape, lam_arr.shape)
+    except ValueError:
+        raise ValueError(f"m2 and lam must broadcast together, got shapes {m2_arr.shape} and "
+                         f"{lam_arr.shape}") from None
+    n_c = int(np.prod(cshape))
     n_samples = check_int("n_samples", n_samples, minimum=1)
     step_size = check_positive("step_size", step_size)
     n_leapfrog = check_int("n_leapfrog", n_leapfrog, minimum=1)
     n_chains = check_int("n_chains", n_chains, minimum=1)
     n_burn = check_int("n_burn", n_burn, minimum=0)
-    shape = (n_chains, L, L)
+    shape = (n_c, n_chains, L, L)
     if phi0 is None:
         start = np.zeros(())
     else:
         start = _check_field("phi0", phi0).astype(np.float64)
-        if start.shape not in ((L, L), shape):
-            raise ValueError(f"phi0 must have shape ({L}, {L}) or {shape}, got {start.shape}")
-    samples, acc, s = _hmc_run(as_key(seed), jnp.asarray(start), m2, lam, step_size,
+        if start.shape not in ((L, L), (n_chains, L, L), cshape + (n_chains, L, L)):
+            raise ValueError(f"phi0 must have shape ({L}, {L}), {(n_chains, L, L)} or "
+                             f"{cshape + (n_chains, L, L)}, got {start.shape}")
+        start = start.reshape((n_c, n_chains, L, L)) if start.ndim == len(cshape) + 3 else start
+    couplings = [jnp.asarray(np.broadcast_to(a, cshape).reshape(n_c, 1, 1, 1)) for a in (m2_arr, lam_arr)]
+    samples, acc, s = _hmc_run(as_key(seed), jnp.asarray(start), *couplings, step_size,
                                n_steps=n_samples, n_burn=n_burn, n_leapfrog=n_leapfrog,
                                shape=shape, hot=phi0 is None)
-    return HMCResult(np.asarray(samples), float(acc), np.asarray(s))
+    samples = np.asarray(samples).reshape(cshape + (n_chains, n_samples, L, L))
+    s = np.asarray(s).reshape(cshape + (n_chains, n_samples))
+    acc = np.asarray(acc).reshape(cshape)
+    return HMCResult(samples, float(acc) if acc.ndim == 0 else acc, s)
 
 
 # --------------------------------------------------------------------------- the flow
 
-@jax.tree_util.register_pytree_node_class
+@pytree_dataclass(meta_fields=("L",))
 class FlowParams:
     r"""Weights of a real-NVP flow for an ``L x L`` lattice (a JAX pytree).
 
@@ -323,17 +350,9 @@ class FlowParams:
     data), so optimisers only see the weights.
     """
 
-    def __init__(self, weights, scalars, L: int):
-        self.weights = weights
-        self.scalars = scalars
-        self.L = L
-
-    def tree_flatten(self):
-        return (self.weights, self.scalars), self.L
-
-    @classmethod
-    def tree_unflatten(cls, L, children):
-        return cls(*children, L)
+    weights: list
+    scalars: Any
+    L: int
 
     def at_size(self, L: int) -> "FlowParams":
         """The same (translation-equivariant) flow acting on an ``L x L`` lattice, ``L`` even."""
@@ -348,7 +367,7 @@ class FlowParams:
 
     def __repr__(self) -> str:
         widths = [w.shape[1] for w, _ in self.weights[:-1]]
-        return (f"FlowParams(L={self.L}, n_layers={self.n_layers}, hidden={tuple(widths)}, "
+        return (f"FlowParams(L={self.L}, n_layers={self.n_layers}, widths={tuple(widths)}, "
                 f"kernel_size={self.weights[0][0].shape[2]})")
 
 
@@ -357,27 +376,12 @@ def _checkerboard(L, dtype=jnp.float32):
     return ((i[:, None] + i[None, :]) % 2).astype(dtype)
 
 
-def _conv(x, kernel, bias):
-    """Periodic 'same' convolution, channels first: x (C_in, B, L, L) -> (C_out, B, L, L).
-
-    The k*k shifted copies of the input are stacked (im2col) and contracted
-    with the kernel (C_out, k, k, C_in) in one matrix product, which is much
-    faster than a generic convolution for a handful of channels on a CPU.
-    """
-    c_out, k = kernel.shape[0], kernel.shape[1]
-    p = k // 2
-    cols = [jnp.roll(x, (p - i, p - j), axis=(-2, -1)) for i in range(k) for j in range(k)]
-    stacked = jnp.concatenate(cols, axis=0).reshape(k * k * x.shape[0], -1)
-    out = kernel.reshape(c_out, -1) @ stacked
-    return out.reshape(c_out, *x.shape[1:]) + bias[:, None, None, None]
-
-
 def _net(weights, x):
     """Scale/shift CNN: leaky-ReLU hidden layers, tanh output with 2 channels (s, t)."""
     h = x[None]
     for kernel, bias in weights[:-1]:
-        h = jax.nn.leaky_relu(_conv(h, kernel, bias), 0.01)
-    out = jnp.tanh(_conv(h, *weights[-1]))
+        h = jax.nn.leaky_relu(conv2d_periodic(h, kernel, bias), 0.01)
+    out = jnp.tanh(conv2d_periodic(h, *weights[-1]))
     return out[0], out[1]
 
 
@@ -444,8 +448,8 @@ def _sample(params: FlowParams, key, n, dtype=jnp.float32):
     return phi, log_r - logdet
 
 
-def init_flow(key: Seed, L: int, n_layers: int = 8, hidden: int | tuple[int, ...] = (16,),
-              kernel_size: int = 3, *, lam: float | None = None) -> FlowParams:
+def init_flow(L: int, n_layers: int = 8, widths: int | tuple[int, ...] = (16,),
+              kernel_size: int = 3, *, lam: float | None = None, seed: Seed = None) -> FlowParams:
     r"""Initialise a real-NVP flow with checkerboard affine couplings and CNN scale/shift nets.
 
     The flow maps Gaussian noise :math:`z\sim r=\mathcal N(0,1)^{V}` to a field
@@ -461,7 +465,7 @@ def init_flow(key: Seed, L: int, n_layers: int = 8, hidden: int | tuple[int, ...
         + t(\phi_\text{frozen}),\qquad
         \log\left|\det\frac{\partial f_i}{\partial\phi}\right| = \sum_{\text{active }x} s(x),
 
-    where :math:`(s,t)` is a small periodic CNN (``hidden`` channels,
+    where :math:`(s,t)` is a small periodic CNN (``widths`` hidden channels,
     leaky-ReLU, a tanh on the two output channels). Convolutions make the
     flow translation-equivariant, so the same weights apply to any even
     ``L``. Weights are float32 and stacked over layers so the flow runs as
@@ -476,19 +480,19 @@ def init_flow(key: Seed, L: int, n_layers: int = 8, hidden: int | tuple[int, ...
 
     Parameters
     ----------
-    key : int, numpy Generator or JAX key
-        Randomness for the initial weights.
     L : int
         Linear lattice size (even, >= 2, for the checkerboard).
     n_layers : int
         Number of coupling layers (even, so both colours are updated equally).
-    hidden : int or tuple of int
+    widths : int or tuple of int
         Channels of the hidden convolutions.
     kernel_size : int
         Odd convolution kernel width.
     lam : float, optional
         Quartic coupling of the target, for the tail-matched start of the
         site-wise layer.
+    seed : int, numpy Generator, JAX key or None
+        Randomness for the initial weights.
 
     Returns
     -------
@@ -496,7 +500,7 @@ def init_flow(key: Seed, L: int, n_layers: int = 8, hidden: int | tuple[int, ...
 
     Example
     -------
-    >>> flow = init_flow(0, L=8, n_layers=4, hidden=(8,), kernel_size=3)
+    >>> flow = init_flow(L=8, n_layers=4, widths=(8,), kernel_size=3, seed=0)
     >>> flow.n_layers, flow.L
     (4, 8)
 
@@ -511,10 +515,10 @@ def init_flow(key: Seed, L: int, n_layers: int = 8, hidden: int | tuple[int, ...
     n_layers = check_int("n_layers", n_layers, minimum=2)
     if n_layers % 2:
         raise ValueError(f"n_layers must be even, got {n_layers}")
-    hidden = (hidden,) if isinstance(hidden, (int, np.integer)) else tuple(hidden)
-    hidden = tuple(check_int("hidden", h, minimum=1) for h in hidden)
-    if not hidden:
-        raise ValueError("hidden must name at least one hidden layer width, got ()")
+    widths = (widths,) if isinstance(widths, (int, np.integer)) else tuple(widths)
+    widths = tuple(check_int("widths", h, minimum=1) for h in widths)
+    if not widths:
+        raise ValueError("widths must name at least one hidden layer width, got ()")
     kernel_size = check_int("kernel_size", kernel_size, minimum=1)
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd, got {kernel_size}")
@@ -523,10 +527,10 @@ def init_flow(key: Seed, L: int, n_layers: int = 8, hidden: int | tuple[int, ...
     else:
         lam = check_positive("lam", lam)
         scalars = jnp.array([np.log(0.5), 0.25 * np.log(2.0 / lam), 0.0], jnp.float32)
-    rng = as_generator(key)
-    widths = (1, *hidden, 2)
+    rng = as_generator(seed)
+    channels = (1, *widths, 2)
     weights = []
-    for c_in, c_out in zip(widths[:-1], widths[1:]):
+    for c_in, c_out in zip(channels[:-1], channels[1:]):
         fan_in = kernel_size * kernel_size * c_in
         shape = (n_layers, c_out, kernel_size, kernel_size, c_in)
         kernel = rng.normal(size=shape) / np.sqrt(fan_in)
@@ -543,7 +547,7 @@ def _check_flow(params):
     return params
 
 
-def flow_sample(params: FlowParams, key: Seed, n: int) -> tuple[jax.Array, jax.Array]:
+def flow_sample(params: FlowParams, n: int, *, seed: Seed = None) -> tuple[jax.Array, jax.Array]:
     r"""Draw ``n`` fields from the flow and return them with their exact log-density.
 
     .. math::
@@ -555,10 +559,10 @@ def flow_sample(params: FlowParams, key: Seed, n: int) -> tuple[jax.Array, jax.A
     ----------
     params : FlowParams
         From :func:`init_flow` or :func:`train_flow`.
-    key : int, numpy Generator or JAX key
-        Randomness.
     n : int
         Number of samples.
+    seed : int, numpy Generator, JAX key or None
+        Randomness.
 
     Returns
     -------
@@ -567,7 +571,7 @@ def flow_sample(params: FlowParams, key: Seed, n: int) -> tuple[jax.Array, jax.A
 
     Example
     -------
-    >>> phi, logq = flow_sample(init_flow(0, 4, n_layers=2, hidden=4), 1, 10)
+    >>> phi, logq = flow_sample(init_flow(4, n_layers=2, widths=4, seed=0), 10, seed=1)
     >>> phi.shape, logq.shape
     ((10, 4, 4), (10,))
 
@@ -577,14 +581,10 @@ def flow_sample(params: FlowParams, key: Seed, n: int) -> tuple[jax.Array, jax.A
     """
     params = _check_flow(params)
     n = check_int("n", n, minimum=1)
-    return _sample_jit(params, as_key(key), n)
+    return _sample_jit(params, as_key(seed), n)
 
 
 _sample_jit = jax.jit(_sample, static_argnames=("n", "dtype"))
-
-
-def _is_traced(x) -> bool:
-    return isinstance(x, jax.core.Tracer)
 
 
 def flow_forward(params: FlowParams, z) -> tuple[jax.Array, jax.Array]:
@@ -611,13 +611,13 @@ def flow_forward(params: FlowParams, z) -> tuple[jax.Array, jax.Array]:
 
     Example
     -------
-    >>> flow = init_flow(0, 4, n_layers=2, hidden=4)
+    >>> flow = init_flow(4, n_layers=2, widths=4, seed=0)
     >>> phi, logdet = flow_forward(flow, np.zeros((1, 4, 4), np.float32))
     >>> phi.shape, logdet.shape
     ((1, 4, 4), (1,))
     """
     params = _check_flow(params)
-    if not _is_traced(z):
+    if not is_tracer(z):
         arr = _check_field("z", z)
         if arr.ndim != 3 or arr.shape[-1] != params.L:
             raise ValueError(f"z must have shape (B, {params.L}, {params.L}), got {arr.shape}")
@@ -652,14 +652,14 @@ def coupling(params: FlowParams, phi, layer: int) -> tuple[jax.Array, jax.Array]
 
     Example
     -------
-    >>> flow = init_flow(0, 4, n_layers=2, hidden=4)
+    >>> flow = init_flow(4, n_layers=2, widths=4, seed=0)
     >>> y, logdet = coupling(flow, np.ones((1, 4, 4), np.float32), 0)
     >>> float(y[0, 0, 1])  # a frozen site
     1.0
     """
     params = _check_flow(params)
     layer = check_int("layer", layer, minimum=0, maximum=params.n_layers - 1)
-    if not _is_traced(phi):
+    if not is_tracer(phi):
         arr = _check_field("phi", phi)
         if arr.ndim != 3 or arr.shape[-1] != params.L:
             raise ValueError(f"phi must have shape (B, {params.L}, {params.L}), got {arr.shape}")
@@ -672,11 +672,9 @@ def coupling(params: FlowParams, phi, layer: int) -> tuple[jax.Array, jax.Array]
 
 # --------------------------------------------------------------------------- training
 
-class TrainResult(NamedTuple):
-    """Output of :func:`train_flow`."""
+class FlowHistory(NamedTuple):
+    """What :func:`train_flow` records at every step (the ``history`` of its TrainResult)."""
 
-    #: Trained weights. (FlowParams)
-    params: FlowParams
     #: Reverse-KL loss :math:`\langle\log q + S\rangle_q` per step (equals :math:`KL(q\|p) - \log
     #: Z`). (numpy.ndarray, shape (n_steps,))
     loss: np.ndarray
@@ -690,14 +688,14 @@ def _ess(log_w):
     return jnp.sum(w, axis=-1) ** 2 / (log_w.shape[-1] * jnp.sum(w * w, axis=-1))
 
 
-def _optimizer(lr, n_steps):
+def _optimizer(learning_rate, n_steps):
     import optax
-    return optax.adam(optax.cosine_decay_schedule(lr, n_steps, alpha=0.05))
+    return optax.adam(optax.cosine_decay_schedule(learning_rate, n_steps, alpha=0.05))
 
 
 @partial(jax.jit, static_argnames=("n_steps", "batch"))
-def _train(params, key, m2, lam, lr, *, n_steps, batch):
-    optimizer = _optimizer(lr, n_steps)
+def _train(params, key, m2, lam, learning_rate, *, n_steps, batch):
+    optimizer = _optimizer(learning_rate, n_steps)
 
     def loss_fn(p, k):
         phi, logq = _sample(p, k, batch)
@@ -717,7 +715,7 @@ def _train(params, key, m2, lam, lr, *, n_steps, batch):
 
 
 def train_flow(params: FlowParams, m2: float, lam: float, *, n_steps: int = 1000,
-               batch: int = 64, lr: float = 1e-3, seed: Seed = None) -> TrainResult:
+               batch_size: int = 64, learning_rate: float = 1e-3, seed: Seed = None) -> TrainResult:
     r"""Train the flow on the reverse Kullback-Leibler divergence (self-training, no data).
 
     The loss is estimated on fresh flow samples each step,
@@ -739,9 +737,9 @@ def train_flow(params: FlowParams, m2: float, lam: float, *, n_steps: int = 1000
         Couplings of :func:`action`.
     n_steps : int
         Optimisation steps (one jitted ``lax.scan``).
-    batch : int
+    batch_size : int
         Flow samples per step.
-    lr : float
+    learning_rate : float
         Peak learning rate.
     seed : int, numpy Generator or JAX key
         Randomness for the samples.
@@ -749,13 +747,14 @@ def train_flow(params: FlowParams, m2: float, lam: float, *, n_steps: int = 1000
     Returns
     -------
     TrainResult
-        ``params``, the ``loss`` history and the ``ess`` per sample of each batch.
+        ``params``: the trained :class:`FlowParams`; ``history``: a :class:`FlowHistory`
+        (the ``loss`` and the ``ess`` per sample of each batch).
 
     Example
     -------
-    >>> flow = init_flow(0, 4, n_layers=2, hidden=4)
-    >>> res = train_flow(flow, -4.0, 8.0, n_steps=20, batch=16, seed=1)
-    >>> res.loss.shape
+    >>> flow = init_flow(4, n_layers=2, widths=4, seed=0)
+    >>> res = train_flow(flow, -4.0, 8.0, n_steps=20, batch_size=16, seed=1)
+    >>> res.history.loss.shape
     (20,)
 
     References
@@ -766,11 +765,11 @@ def train_flow(params: FlowParams, m2: float, lam: float, *, n_steps: int = 1000
     params = _check_flow(params)
     m2, lam = _check_couplings(m2, lam)
     n_steps = check_int("n_steps", n_steps, minimum=1)
-    batch = check_int("batch", batch, minimum=2)
-    lr = check_positive("lr", lr)
+    batch_size = check_int("batch_size", batch_size, minimum=2)
+    learning_rate = check_positive("learning_rate", learning_rate)
     new, loss, ess_ = _train(params, as_key(seed), jnp.float32(m2), jnp.float32(lam),
-                             jnp.float32(lr), n_steps=n_steps, batch=batch)
-    return TrainResult(new, np.asarray(loss), np.asarray(ess_))
+                             jnp.float32(learning_rate), n_steps=n_steps, batch=batch_size)
+    return TrainResult(new, FlowHistory(np.asarray(loss), np.asarray(ess_)))
 
 
 # --------------------------------------------------------------------------- exact sampling
@@ -820,8 +819,8 @@ def _flow_mcmc_run(params, key, m2, lam, *, n, chunk):
     return phi[idx], log_w, accepted
 
 
-def flow_mcmc(params: FlowParams, n: int, key: Seed, *, m2: float, lam: float,
-              chunk: int = 256) -> FlowMCMCResult:
+def flow_mcmc(params: FlowParams, n: int, *, m2: float, lam: float,
+              chunk: int = 256, seed: Seed = None) -> FlowMCMCResult:
     r"""Flow-based MCMC: independence Metropolis-Hastings with flow proposals (exact).
 
     Proposals :math:`\phi'\sim q` are independent of the current state
@@ -843,12 +842,12 @@ def flow_mcmc(params: FlowParams, n: int, key: Seed, *, m2: float, lam: float,
         A (trained) flow.
     n : int
         Length of the chain.
-    key : int, numpy Generator or JAX key
-        Randomness.
     m2, lam : float
         Couplings of the target action.
     chunk : int
         Proposals generated per vectorized batch.
+    seed : int, numpy Generator, JAX key or None
+        Randomness.
 
     Returns
     -------
@@ -857,8 +856,8 @@ def flow_mcmc(params: FlowParams, n: int, key: Seed, *, m2: float, lam: float,
 
     Example
     -------
-    >>> flow = init_flow(0, 4, n_layers=2, hidden=4)
-    >>> res = flow_mcmc(flow, 100, 1, m2=1.0, lam=0.0)
+    >>> flow = init_flow(4, n_layers=2, widths=4, seed=0)
+    >>> res = flow_mcmc(flow, 100, m2=1.0, lam=0.0, seed=1)
     >>> res.samples.shape
     (100, 4, 4)
 
@@ -871,7 +870,7 @@ def flow_mcmc(params: FlowParams, n: int, key: Seed, *, m2: float, lam: float,
     m2, lam = _check_couplings(m2, lam)
     chunk = check_int("chunk", chunk, minimum=1)
     chunk = min(chunk, n)
-    phi, log_w, accepted = _flow_mcmc_run(params, as_key(key), m2, lam, n=n, chunk=chunk)
+    phi, log_w, accepted = _flow_mcmc_run(params, as_key(seed), m2, lam, n=n, chunk=chunk)
     accepted = np.asarray(accepted)
     return FlowMCMCResult(np.asarray(phi), float(accepted[1:].mean()), np.asarray(log_w),
                           accepted)
@@ -987,10 +986,9 @@ class Observables(NamedTuple):
     xi: stats.Estimate
     #: :math:`\langle\phi^2\rangle = G(0)`. (stats.Estimate)
     phi2: stats.Estimate
-    #: Connected two-point function :math:`G_c(x)`. (numpy.ndarray, shape (L, L))
-    G: np.ndarray
-    #: Its error bars (blocked jackknife). (numpy.ndarray, shape (L, L))
-    G_err: np.ndarray
+    #: Connected two-point function :math:`G_c(x)` with its blocked-jackknife error bars.
+    #: (array-valued stats.Estimate: ``G.mean`` and ``G.error`` of shape (L, L))
+    G: stats.Estimate
 
 
 def measure(samples, *, n_blocks: int = 20) -> Observables:
@@ -1060,12 +1058,5 @@ def measure(samples, *, n_blocks: int = 20) -> Observables:
     corr = jk(xi, m, C)
     abs_m = jk(lambda m_: float(np.mean(np.abs(m_))), m)
     phi2 = jk(lambda C_: float(C_[..., 0, 0, :].mean()), C)
-    G = _gc(m, C)
-    # error of each G_c(x): jackknife on the per-site series
-    n = m.shape[-1]
-    edges = np.linspace(0, n, n_blocks + 1).astype(int)
-    idx = np.arange(n)
-    thetas = np.array([_gc(m[..., (idx < lo) | (idx >= hi)], C[..., (idx < lo) | (idx >= hi)])
-                       for lo, hi in zip(edges[:-1], edges[1:])])
-    G_err = np.sqrt((n_blocks - 1) / n_blocks * ((thetas - thetas.mean(axis=0)) ** 2).sum(axis=0))
-    return Observables(abs_m, chi, en, corr, phi2, G, G_err)
+    G = jk(_gc, m, C)          # array-valued: one jackknife error per separation x
+    return Observables(abs_m, chi, en, corr, phi2, G)

@@ -16,9 +16,9 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._validate import check_array, check_int, check_positive
+from ._validate import check_array, check_choice, check_int, check_positive
 
-__all__ = ["PALETTE", "style", "theory", "data", "lattice", "image_grid", "animate"]
+__all__ = ["PALETTE", "style", "theory", "data", "lattice", "image_grid", "animate", "feynman_diagrams"]
 
 #: Okabe-Ito colour-blind-safe palette (Okabe & Ito 2008), black last.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
@@ -198,3 +198,90 @@ def _offline_player(html: str) -> str:
     for cls, glyph in _PLAYER_ICONS.items():
         html = html.replace(f'<i class="{cls}"></i>', glyph)
     return html
+
+
+# --------------------------------------------------------------------------- Feynman diagrams
+def _diagram(ax, legs, vertices, internal, label):
+    ax.set_aspect("equal")
+    ax.axis("off")
+    for (x0, y0), v in legs:
+        vx, vy = vertices[v]
+        ax.plot([x0, vx], [y0, vy], color="0.15", lw=1.6, zorder=1)
+    for v, w in internal:
+        ax.plot([vertices[v][0], vertices[w][0]], [vertices[v][1], vertices[w][1]],
+                color="#0072B2", lw=2.2, zorder=1)
+    for j, ((x0, y0), _) in enumerate(legs):
+        ax.plot(x0, y0, "o", ms=6, mfc="white", mec="0.15", zorder=3)
+        ax.annotate(f"$x_{j + 1}$", (x0, y0), textcoords="offset points",
+                    xytext=(7 * np.sign(x0 or 1), 7 * np.sign(y0 or 1)), ha="center", va="center",
+                    fontsize=9)
+    for vx, vy in vertices:
+        ax.plot(vx, vy, "o", ms=9, color="#D55E00", zorder=4)
+    ax.set_title(label, fontsize=10)
+    ax.set_xlim(-1.5, 1.5)
+    ax.set_ylim(-1.35, 1.35)
+
+
+def feynman_diagrams(order: int, axes=None) -> list:
+    r"""Draw the Feynman diagrams of the network field theory at a given order in :math:`1/N`.
+
+    The diagrams of :mod:`physbook.finite_width` (chapter "Interactions"). Feynman rules: a line is the propagator :math:`K = G^{(2)}` (the NNGP
+    kernel), an open circle an external input :math:`x_j`, a filled
+    vertex with :math:`2m` legs a coupling of order :math:`N^{1-m}`.
+    Order 0: the free propagator; order 1: the quartic contact vertex
+    (:math:`G^{(4)}_c`); order 2: the sextic contact vertex and the exchange
+    of a propagator between two quartic vertices (:math:`G^{(6)}_c`).
+
+    Parameters
+    ----------
+    order : {0, 1, 2}
+        Power of :math:`1/N`.
+    axes : sequence of matplotlib Axes, optional
+        One axis per diagram (1, 1 and 2 of them); a new figure if omitted.
+
+    Returns
+    -------
+    list of matplotlib Axes
+
+    Example
+    -------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> len(feynman_diagrams(2))
+    2
+
+    References
+    ----------
+    J. Halverson, A. Maiti and K. Stoner (2021), sec. 3.
+    """
+    order = check_choice("order", order, (0, 1, 2))
+    n_diag = 2 if order == 2 else 1
+    if axes is None:
+        _, axes = plt.subplots(1, n_diag, figsize=(2.6 * n_diag, 2.3))
+    axes = list(np.atleast_1d(axes))
+    if len(axes) != n_diag:
+        raise ValueError(f"axes must hold {n_diag} axis/axes for order {order}, got {len(axes)}")
+    if order == 0:
+        ax = axes[0]
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.plot([-1.1, 1.1], [0, 0], color="0.15", lw=1.6, zorder=1)
+        for j, x0 in enumerate((-1.1, 1.1)):
+            ax.plot(x0, 0, "o", ms=6, mfc="white", mec="0.15", zorder=3)
+            ax.annotate(f"$x_{j + 1}$", (x0, 0), textcoords="offset points", xytext=(0, 9),
+                        ha="center", fontsize=9)
+        ax.set_title(r"$G^{(2)} = K$:  $O(1)$", fontsize=10)
+        ax.set_xlim(-1.5, 1.5)
+        ax.set_ylim(-1.35, 1.35)
+        return axes
+    if order == 1:
+        legs = [((-1, 1), 0), ((1, 1), 0), ((-1, -1), 0), ((1, -1), 0)]
+        _diagram(axes[0], legs, [(0.0, 0.0)], [], r"$-\lambda_4 \sim 1/N$")
+        return axes
+    ang = np.pi / 2 + np.arange(6) * np.pi / 3
+    legs6 = [((1.05 * np.cos(t), 1.05 * np.sin(t)), 0) for t in ang]
+    _diagram(axes[0], legs6, [(0.0, 0.0)], [], r"sextic contact $\sim 1/N^2$")
+    legs_ex = [((-1.3, 1.0), 0), ((-1.3, 0.0), 0), ((-1.3, -1.0), 0),
+               ((1.3, 1.0), 1), ((1.3, 0.0), 1), ((1.3, -1.0), 1)]
+    _diagram(axes[1], legs_ex, [(-0.5, 0.0), (0.5, 0.0)], [(0, 1)],
+             r"exchange $\lambda_4 K \lambda_4 \sim 1/N^2$")
+    return axes

@@ -25,7 +25,7 @@ from typing import Any, Union
 
 import numpy as np
 
-__all__ = ["Seed", "as_generator", "as_key", "seed_int", "spawn"]
+__all__ = ["Seed", "as_generator", "as_key", "seed_int", "spawn", "spins"]
 
 Seed = Union[None, int, np.random.Generator, Any]
 
@@ -82,7 +82,7 @@ def as_generator(seed: Seed = None) -> np.random.Generator:
     return np.random.default_rng(seed_int(seed))
 
 
-def as_key(seed: Seed = None):
+def as_key(seed: Seed = None) -> jax.Array:
     """Return a JAX PRNG key (raw ``uint32[2]``) for ``seed`` (a key is returned as is).
 
     Example
@@ -103,3 +103,31 @@ def spawn(seed: Seed, n: int) -> list[np.random.Generator]:
     n = check_int("n", n, minimum=1)
     children = np.random.SeedSequence(seed_int(seed)).spawn(n)
     return [np.random.default_rng(s) for s in children]
+
+
+def spins(shape, *, seed: Seed = None) -> np.ndarray:
+    r"""Independent uniformly random :math:`\pm 1` entries (int8): spins at infinite temperature,
+    random Hopfield patterns, random signs.
+
+    The one source of random :math:`\pm 1` arrays in physbook (:func:`physbook.ising.random_spins`,
+    the patterns of :func:`physbook.hopfield.capacity_curve`, random tie-breaks).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+    seed : int, numpy.random.Generator, JAX key or None
+
+    Returns
+    -------
+    numpy.ndarray of int8, entries in {-1, +1}
+
+    Example
+    -------
+    >>> s = spins((2, 3), seed=0)
+    >>> s.dtype, bool(np.all(np.abs(s) == 1))
+    (dtype('int8'), True)
+    """
+    from ._validate import check_shape
+    shape = check_shape("shape", shape)
+    rng = as_generator(seed)
+    return (2 * rng.integers(0, 2, size=shape, dtype=np.int8) - 1).astype(np.int8)

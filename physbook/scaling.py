@@ -45,8 +45,8 @@ from scipy import special
 
 from . import ising
 from ._validate import check_array, check_choice, check_int, check_positive, check_real, check_spins
-from .random import Seed, as_generator
-from .stats import Estimate, jackknife
+from .random import Seed, as_generator, spins as random_signs
+from .stats import Estimate, jackknife, power_law_fit
 
 __all__ = [
     "block_spin",
@@ -68,8 +68,6 @@ __all__ = [
     "learning_curve_theory",
     "LearningCurve",
     "learning_curve",
-    "PowerLaw",
-    "power_law_fit",
     "WidthScaling",
     "random_feature_error",
 ]
@@ -136,7 +134,7 @@ def block_spin(spins, b: int = 2, rule: str = "majority", *, seed: Seed = None) 
     out = np.sign(blocks).astype(np.int8)
     ties = out == 0
     if ties.any():
-        coins = 2 * as_generator(seed).integers(0, 2, size=int(ties.sum()), dtype=np.int8) - 1
+        coins = random_signs(int(ties.sum()), seed=seed)
         out[ties] = coins
     return out
 
@@ -799,46 +797,6 @@ def learning_curve(kernel_fn: Callable, sampler: Callable, target: Callable, ns:
     return LearningCurve(ns.astype(np.int64), Estimate(mean, sem))
 
 
-class PowerLaw(NamedTuple):
-    r"""Fit :math:`y = A x^{-\alpha}`: ``exponent`` :math:`\alpha` (an Estimate) and ``prefactor`` A."""
-
-    exponent: Estimate
-    prefactor: float
-
-
-def power_law_fit(x, y, error=None) -> PowerLaw:
-    r"""Weighted least-squares fit of :math:`\ln y = \ln A - \alpha \ln x`.
-
-    With ``error`` (standard errors of y) the weights are :math:`(y/\sigma_y)^2` and the error of
-    :math:`\alpha` is the fit's standard error; without, the residual scatter sets it.
-
-    Example
-    -------
-    >>> fit = power_law_fit([1, 10, 100], [1.0, 0.1, 0.01])
-    >>> round(fit.exponent.mean, 6)
-    1.0
-    """
-    x = check_array("x", x, ndim=1, dtype="float")
-    y = check_array("y", y, ndim=1, dtype="float")
-    if x.size < 2 or y.shape != x.shape or np.any(x <= 0) or np.any(y <= 0):
-        raise ValueError("x and y must be positive arrays of the same length >= 2")
-    lx, ly = np.log(x), np.log(y)
-    if error is None:
-        w = np.ones_like(lx)
-    else:
-        err = check_array("error", error, ndim=1, dtype="float")
-        if err.shape != y.shape or np.any(err <= 0):
-            raise ValueError("error must be positive with the shape of y")
-        w = (y / err) ** 2
-    X = np.stack([np.ones_like(lx), lx], axis=1)
-    cov = np.linalg.inv(X.T @ (w[:, None] * X))
-    coef = cov @ X.T @ (w * ly)
-    if error is None:
-        dof = max(x.size - 2, 1)
-        cov = cov * np.sum((ly - X @ coef) ** 2) / dof
-    return PowerLaw(Estimate(float(-coef[1]), float(np.sqrt(cov[1, 1]))), float(np.exp(coef[0])))
-
-
 # ----------------------------------------------------------------------------- width scaling
 
 class WidthScaling(NamedTuple):
@@ -965,7 +923,7 @@ def random_feature_error(x_train, y_train, x_test, f_test, widths: Sequence[int]
         mean = ex.mean(axis=-1)
         if np.any(mean <= 0):
             return np.nan
-        return power_law_fit(widths, mean).exponent.mean
+        return -power_law_fit(widths, mean).exponent.mean
 
     exponent = jackknife(slope, excess.T, n_blocks=n_draws)
     return WidthScaling(widths.astype(np.int64), Estimate(errs.mean(axis=0), sem),

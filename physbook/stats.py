@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from ._validate import check_array, check_int, check_positive, check_real
+from ._validate import check_array, check_choice, check_int, check_positive, check_real
 from .random import Seed, as_generator
 
 __all__ = [
@@ -35,6 +35,11 @@ __all__ = [
     "mean_error",
     "jackknife",
     "bootstrap",
+    "PCA",
+    "pca",
+    "PowerLawFit",
+    "power_law_fit",
+    "crossing",
     "N_SIGMA",
     "check_close",
     "check_bound",
@@ -48,12 +53,18 @@ N_SIGMA = 5.0
 
 
 class Estimate(NamedTuple):
-    """A value with its one-standard-error bar."""
+    """A value with its one-standard-error bar.
+
+    ``mean`` and ``error`` are floats, or arrays of one shape for an array-valued estimate
+    (a correlation function with its error bars, one estimate per coupling, ...).
+    """
 
     mean: float
     error: float
 
     def __str__(self) -> str:
+        if np.ndim(self.mean) or np.ndim(self.error):
+            return f"Estimate(mean={np.asarray(self.mean)!r}, error={np.asarray(self.error)!r})"
         if not np.isfinite(self.error) or self.error <= 0:
             return f"{self.mean:.6g} +/- {self.error:.2g}"
         digits = max(0, -int(np.floor(np.log10(self.error))) + 1)
@@ -255,8 +266,9 @@ def jackknife(statistic: Callable[..., float], *arrays, n_blocks: int = 20) -> E
     Parameters
     ----------
     statistic : callable
-        ``statistic(*arrays) -> float``; receives the arrays with samples
-        along the last axis (leading axes untouched).
+        ``statistic(*arrays) -> float or array``; receives the arrays with samples
+        along the last axis (leading axes untouched). An array-valued statistic
+        (a correlation function, say) gets an array-valued Estimate, element by element.
     *arrays : array_like, shape (..., n)
         Time series with a common last axis.
     n_blocks : int
@@ -265,7 +277,8 @@ def jackknife(statistic: Callable[..., float], *arrays, n_blocks: int = 20) -> E
     Returns
     -------
     Estimate
-        The statistic on all data and its jackknife error.
+        The statistic on all data and its jackknife error (floats, or arrays of the
+        statistic's shape).
 
     Example
     -------
@@ -273,6 +286,8 @@ def jackknife(statistic: Callable[..., float], *arrays, n_blocks: int = 20) -> E
     >>> est = jackknife(lambda a: a.var(), x)
     >>> abs(est.mean - 1) < 4 * est.error
     True
+    >>> jackknife(lambda a: np.array([a.mean(), a.var()]), x).error.shape
+    (2,)
     """
     if not callable(statistic):
         raise TypeError(f"statistic must be callable, got {type(statistic).__name__}")
@@ -289,8 +304,10 @@ def jackknife(statistic: Callable[..., float], *arrays, n_blocks: int = 20) -> E
         statistic(*[d[..., (idx < lo) | (idx >= hi)] for d in data])
         for lo, hi in zip(edges[:-1], edges[1:])
     ], dtype=float)
-    full = float(statistic(*data))
-    err = float(np.sqrt((n_blocks - 1) / n_blocks * np.sum((thetas - thetas.mean()) ** 2)))
+    full = np.asarray(statistic(*data), dtype=float)
+    err = np.sqrt((n_blocks - 1) / n_blocks * np.sum((thetas - thetas.mean(axis=0)) ** 2, axis=0))
+    if full.ndim == 0:
+        return Estimate(float(full), float(err))
     return Estimate(full, err)
 
 
@@ -331,6 +348,260 @@ def bootstrap(data, statistic: Callable[[np.ndarray], float] = np.mean, *,
     picks = rng.integers(0, arr.shape[0], size=(n_boot, arr.shape[0]))
     values = np.array([statistic(arr[p]) for p in picks], dtype=float)
     return Estimate(float(statistic(arr)), float(values.std(ddof=1)))
+
+
+# --------------------------------------------------------------------------- data analysis
+
+class PCA(NamedTuple):
+    """Principal components of a data set (see :func:`pca`)."""
+
+    #: Unit principal directions as rows, largest-magnitude entry positive, shape (..., k, n_features).
+    components: np.ndarray
+    #: Variances along them (eigenvalues of the sample covariance), descending, shape (..., k).
+    variances: np.ndarray
+    #: Fraction of the total variance each component carries, shape (..., k).
+    explained_variance_ratio: np.ndarray
+    #: Projections of the centred data on the components, shape (..., n_samples, k).
+    scores: np.ndarray
+    #: The data mean, shape (..., n_features).
+    mean: np.ndarray
+
+
+def pca(X, n_components: int | None = None) -> PCA:
+    r"""Principal component analysis by the singular-value decomposition.
+
+    With centred data :math:`X_c = X - \bar x` (samples as rows) and
+    :math:`X_c = U S V^{\mathsf T}`, the sample covariance is
+
+    .. math::
+
+        \Sigma = \frac{X_c^{\mathsf T} X_c}{n - 1}
+        = V\,\frac{S^2}{n-1}\,V^{\mathsf T},
+
+    so the principal directions (rows of :math:`V^{\mathsf T}`) are the
+    eigenvectors of :math:`\Sigma` and the variances :math:`s_k^2/(n-1)` its
+    eigenvalues: PCA modes are the normal modes of the data covariance.
+    The SVD never forms :math:`\Sigma`, which keeps its accuracy when the
+    spectrum spans many orders of magnitude. The sign of each direction is
+    fixed so that its largest-magnitude entry is positive.
+
+    Parameters
+    ----------
+    X : array_like, shape (..., n_samples, n_features)
+        Data, one sample per row (leading axes: independent data sets). Flatten
+        configurations first, e.g. ``spins.reshape(len(spins), -1)``.
+    n_components : int, optional
+        Keep the leading components (default: all, ``min(n_samples, n_features)``).
+
+    Returns
+    -------
+    PCA
+        ``components``, ``variances``, ``explained_variance_ratio``, ``scores``, ``mean``
+        (numpy arrays).
+
+    Example
+    -------
+    >>> X = np.array([[0.0, 0.0], [2.0, 2.0], [1.0, 1.0]])
+    >>> np.round(pca(X).variances, 12).tolist()
+    [2.0, 0.0]
+
+    References
+    ----------
+    K. Pearson, Phil. Mag. 2, 559 (1901); H. Hotelling, J. Educ. Psychol. 24, 417 (1933).
+    """
+    X = check_array("X", X, min_ndim=2, dtype="float")
+    n, p = X.shape[-2:]
+    if n < 2:
+        raise ValueError(f"X must have at least 2 samples (rows), got {n}")
+    k_max = min(n, p)
+    k = k_max if n_components is None else check_int("n_components", n_components, minimum=1,
+                                                      maximum=k_max)
+    mean = X.mean(axis=-2)
+    centred = X - mean[..., None, :]
+    _, s, Vt = np.linalg.svd(centred, full_matrices=False)
+    total = np.sum(s ** 2, axis=-1, keepdims=True)
+    Vt = Vt[..., :k, :]
+    idx = np.argmax(np.abs(Vt), axis=-1)[..., None]
+    Vt = Vt * np.sign(np.take_along_axis(Vt, idx, axis=-1))
+    ratio = np.divide(s[..., :k] ** 2, total, out=np.zeros_like(s[..., :k]), where=total > 0)
+    return PCA(Vt, s[..., :k] ** 2 / (n - 1), ratio, centred @ np.swapaxes(Vt, -1, -2), mean)
+
+
+class PowerLawFit(NamedTuple):
+    r"""A fitted power law :math:`y = A\,x^{p}` (see :func:`power_law_fit`)."""
+
+    #: The exponent :math:`p` with its standard error.
+    exponent: Estimate
+    #: The amplitude :math:`A` with its standard error.
+    amplitude: Estimate
+
+
+def power_law_fit(x, y, *, error=None) -> PowerLawFit:
+    r"""Fit :math:`y = A\,x^{p}` by (weighted) least squares on :math:`\log y = \log A + p \log x`.
+
+    With error bars :math:`\sigma_i` on :math:`y_i`, the points are weighted by
+    :math:`(y_i/\sigma_i)^2` (the error of :math:`\log y_i` is :math:`\sigma_i/y_i`) and the
+    standard errors come from the covariance of the weighted fit, scaled by the reduced
+    :math:`\chi^2` when it exceeds one (errors never claimed smaller than the scatter shows).
+    Without error bars the errors come from the residual scatter (needs at least 3 points).
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Positive abscissae and ordinates, n >= 2.
+    error : array_like, shape (n,), optional
+        Standard errors of ``y``.
+
+    Returns
+    -------
+    PowerLawFit
+        ``exponent`` and ``amplitude`` as :class:`Estimate`.
+
+    Example
+    -------
+    >>> fit = power_law_fit([1.0, 2.0, 4.0, 8.0], [3.0, 0.75, 0.1875, 0.046875])
+    >>> round(fit.exponent.mean, 12), round(fit.amplitude.mean, 12)
+    (-2.0, 3.0)
+    """
+    x = check_array("x", x, ndim=1, dtype="float")
+    y = check_array("y", y, ndim=1, dtype="float")
+    if x.shape != y.shape or x.size < 2:
+        raise ValueError(f"x and y must be 1-D of equal length >= 2, got {x.shape} and {y.shape}")
+    if np.any(x <= 0) or np.any(y <= 0):
+        raise ValueError("x and y must be positive for a power-law (log-log) fit")
+    lx, ly = np.log(x), np.log(y)
+    if error is None:
+        w = np.ones_like(ly)
+    else:
+        e = check_array("error", error, ndim=1, dtype="float")
+        if e.shape != y.shape or np.any(e <= 0):
+            raise ValueError(f"error must be {y.size} positive standard errors, one per point")
+        w = (y / e) ** 2
+    A = np.stack([np.ones_like(lx), lx], axis=1)
+    cov = np.linalg.inv(A.T @ (w[:, None] * A))
+    coef = cov @ (A.T @ (w * ly))
+    resid = ly - A @ coef
+    dof = x.size - 2
+    chi2 = float(np.sum(w * resid ** 2))
+    if error is None:
+        cov = cov * (chi2 / dof if dof > 0 else np.nan)
+    elif dof > 0:
+        cov = cov * max(1.0, chi2 / dof)
+    p_err = float(np.sqrt(cov[1, 1]))
+    amp = float(np.exp(coef[0]))
+    return PowerLawFit(Estimate(float(coef[1]), p_err), Estimate(amp, amp * float(np.sqrt(cov[0, 0]))))
+
+
+def crossing(x, y, *, level: float = 0.0, error=None, degree: int = 1, window=None,
+             which: str = "first", direction: str = "any", n_boot: int = 400,
+             seed: Seed = None) -> Estimate:
+    r"""Where a sampled curve :math:`y(x)` crosses ``level``, with a bootstrap error bar.
+
+    The bracket :math:`[x_k, x_{k+1}]` is the first (or last) sign change of
+    :math:`d = y - \text{level}` (optionally only falling or rising); the crossing is the
+    linear interpolation
+
+    .. math:: x_\times = x_k - d_k\,\frac{x_{k+1} - x_k}{d_{k+1} - d_k}
+
+    (``degree=1``), or the real root nearest to it of a weighted polynomial fit of ``d``
+    (``degree >= 2``). Two curves cross where their difference crosses 0: pass
+    ``y = y1 - y2`` (Binder cumulants of two sizes; a classifier's probability against 1/2).
+    With ``error`` (standard errors of ``y``) the error bar is a parametric bootstrap: every
+    point is redrawn within its error bar ``n_boot`` times and the crossing recomputed.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        Strictly increasing abscissae.
+    y : array_like, shape (n,)
+        The curve.
+    level : float
+        The level to cross.
+    error : array_like, shape (n,), optional
+        Standard errors of ``y``; without them the returned error is NaN.
+    degree : int
+        1 for linear interpolation in the bracket, >= 2 for a polynomial fit (weights
+        ``1/error``) over the points in ``window``.
+    window : (float, float), optional
+        Use only points with ``lo < x < hi`` (default: all).
+    which : {"first", "last"}
+        Which sign change, if there are several.
+    direction : {"any", "down", "up"}
+        Only crossings where ``y`` falls through (``"down"``) or rises through (``"up"``) the level.
+    n_boot : int
+        Bootstrap redraws.
+    seed : int, numpy.random.Generator or None
+        Randomness of the bootstrap.
+
+    Returns
+    -------
+    Estimate
+        The crossing and its bootstrap error (NaN without ``error``).
+
+    Example
+    -------
+    >>> crossing([2.0, 2.5], [0.8, 0.2], level=0.5).mean
+    2.25
+    """
+    x = check_array("x", x, ndim=1, dtype="float")
+    y = check_array("y", y, ndim=1, dtype="float")
+    if x.shape != y.shape or x.size < 2:
+        raise ValueError(f"x and y must be 1-D of equal length >= 2, got {x.shape} and {y.shape}")
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("x must be strictly increasing")
+    level = check_real("level", level)
+    degree = check_int("degree", degree, minimum=1)
+    which = check_choice("which", which, ("first", "last"))
+    direction = check_choice("direction", direction, ("any", "down", "up"))
+    if window is None:
+        keep = np.ones(x.size, bool)
+    else:
+        lo, hi = (check_real("window", w) for w in window)
+        keep = (x > lo) & (x < hi)
+    if degree > 1 and keep.sum() <= degree:
+        raise ValueError(f"window must hold more than degree={degree} points, got {int(keep.sum())}")
+    sd = None
+    if error is not None:
+        sd = check_array("error", error, ndim=1, dtype="float")
+        if sd.shape != y.shape or np.any(sd <= 0):
+            raise ValueError(f"error must be {y.size} positive standard errors, one per point")
+        n_boot = check_int("n_boot", n_boot, minimum=2)
+
+    def bracket(d):
+        s0, s1 = np.sign(d[:-1]), np.sign(d[1:])
+        change = keep[:-1] & (s0 != s1)
+        if direction == "down":
+            change &= (d[:-1] >= 0) & (d[1:] < 0)
+        elif direction == "up":
+            change &= (d[:-1] < 0) & (d[1:] >= 0)
+        k = np.flatnonzero(change)
+        if k.size == 0:
+            return None
+        return int(k[0] if which == "first" else k[-1])
+
+    def solve(d, k, near):
+        guess = x[k] - d[k] * (x[k + 1] - x[k]) / (d[k + 1] - d[k])
+        if degree == 1:
+            return float(guess)
+        w = None if sd is None else 1.0 / sd[keep]
+        roots = np.roots(np.polyfit(x[keep], d[keep], degree, w=w))
+        real = [r.real for r in roots if abs(r.imag) < 1e-12]
+        target = guess if near is None else near
+        return float(min(real, key=lambda r: abs(r - target))) if real else np.nan
+
+    d0 = y - level
+    k0 = bracket(d0)
+    if k0 is None:
+        raise ValueError(f"y never crosses level={level} ({direction}) on the points given")
+    value = solve(d0, k0, None)
+    if sd is None:
+        return Estimate(value, float("nan"))
+    rng = as_generator(seed)
+    boot = []
+    for _ in range(n_boot):       # loop over bootstrap redraws of a short curve, not over samples
+        d = d0 + sd * rng.normal(size=x.size)
+        boot.append(solve(d, k0, value))
+    return Estimate(value, float(np.nanstd(boot)))
 
 
 def _scalar(name: str, value) -> float:

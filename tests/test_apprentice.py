@@ -7,6 +7,7 @@ from scipy.optimize import minimize_scalar
 
 import physbook.apprentice as ap
 from physbook import ising
+import physbook as pb
 
 FS = 256.0
 T_AXIS = np.arange(256) / FS
@@ -142,14 +143,20 @@ def test_roc_auc_matches_mann_whitney():
 
 # ----------------------------------------------------------------------------- denoiser
 @pytest.fixture(scope="module")
-def denoiser():
+def denoiser_fit():
     # deliberately tiny (the chapter trains the full-size network and checks it beats the raw data)
     return ap.train_denoiser(T_AXIS, channels=8, n_steps=120, seed=0)
 
 
-def test_denoiser_learns_chirps(denoiser):
-    assert denoiser.loss.shape == (120,)
-    assert denoiser.loss[-20:].mean() < 0.5 * denoiser.loss[:5].mean()
+@pytest.fixture(scope="module")
+def denoiser(denoiser_fit):
+    return denoiser_fit.params
+
+
+def test_denoiser_learns_chirps(denoiser_fit):
+    denoiser, loss = denoiser_fit
+    assert loss.shape == (120,)
+    assert loss[-20:].mean() < 0.5 * loss[:5].mean()
     rng = np.random.default_rng(7)
     m, tc, ph = rng.uniform(25, 40, 100), rng.uniform(0.76, 0.94, 100), rng.uniform(0, 2 * np.pi, 100)
     h = np.stack([ap.chirp(T_AXIS, t_c=a, chirp_mass=b, phase=c) for a, b, c in zip(tc, m, ph)])
@@ -224,7 +231,7 @@ def test_dataset_is_equilibrated_and_symmetric(dataset8):
 
 
 def test_pca_first_component_is_the_magnetization(dataset8):
-    res = ap.pca(dataset8.configs, 2)
+    res = pb.stats.pca(dataset8.configs.reshape(len(dataset8.configs), -1), 2)
     m = ising.magnetization(dataset8.configs)
     assert np.corrcoef(np.abs(res.scores[:, 0]), np.abs(m))[0, 1] > 0.9
     np.testing.assert_allclose(np.abs(res.components[0]), 1 / 8, atol=0.03)
@@ -234,7 +241,7 @@ def test_pca_first_component_is_the_magnetization(dataset8):
 def test_pca_on_known_axis():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(500, 1)) * np.array([[3.0, 4.0]]) / 5 * 10 + rng.normal(size=(500, 2)) * 0.1
-    res = ap.pca(x, 1)
+    res = pb.stats.pca(x, 1)
     np.testing.assert_allclose(res.components[0], [0.6, 0.8], atol=0.01)
     np.testing.assert_allclose(res.scores[:, 0], (x - x.mean(0)) @ res.components[0])
 
@@ -243,11 +250,11 @@ def test_classifiers_far_from_tc(dataset8):
     ds = dataset8
     far = (ds.temperature <= 1.8) | (ds.temperature >= 2.8)
     for model in ("mlp", "logistic"):
-        clf = ap.train_classifier(ds.configs[far], ds.label[far], model=model, seed=0)
+        clf = ap.train_classifier(ds.configs[far], ds.label[far], model=model, seed=0).params
         acc = np.mean((ap.phase_probability(clf, ds.configs[far]) > 0.5) == ds.label[far])
         assert acc > 0.95, model
     # a linear model on raw spins cannot tell +m and -m from m = 0 (its score is odd in s)
-    raw = ap.train_classifier(ds.configs[far], ds.label[far], model="logistic", fix_sign=False, seed=0)
+    raw = ap.train_classifier(ds.configs[far], ds.label[far], model="logistic", fix_sign=False, seed=0).params
     p = ap.phase_probability(raw, ds.configs[far])
     assert np.mean((p > 0.5) == ds.label[far]) < 0.8
 
@@ -333,10 +340,10 @@ def test_bad_inputs(bank, denoiser, dataset8):
         ap.learn_phases(dataset8, train_below=1.8, train_above=2.8, depth=3)
     with pytest.raises(TypeError, match="dataset"):
         ap.learn_phases("ds", train_below=1.8, train_above=2.8)
-    clf = ap.train_classifier(dataset8.configs[:120], dataset8.label[:120] * 0 + np.arange(120) % 2, seed=0)
+    clf = ap.train_classifier(dataset8.configs[:120], dataset8.label[:120] * 0 + np.arange(120) % 2, seed=0).params
     with pytest.raises(ValueError, match="spins per configuration"):
         ap.phase_probability(clf, np.ones((2, 4, 4)))
     with pytest.raises(ValueError, match="n_components"):
-        ap.pca(np.ones((3, 2)), 5)
+        pb.stats.pca(np.ones((3, 2)), 5)
     with pytest.raises(ValueError, match="level"):
         ap.crossing_temperature([1.0, 2.0], [0.9, 0.1], level=1.5)

@@ -40,7 +40,7 @@ def digits20():
 @pytest.fixture(scope="module")
 def trained20(digits20):
     train, test = pb.data.train_test_split(digits20, seed=0)
-    rbm, hist = B.train((20, 16), train, method="pcd", lr=0.05, batch_size=20, n_epochs=20,
+    rbm, hist = B.train((20, 16), train, method="pcd", learning_rate=0.05, batch_size=20, n_epochs=20,
                         n_chains=100, seed=3)
     return rbm, hist, train, test
 
@@ -113,12 +113,12 @@ def test_samplers_frequencies_within_error_bars():
     rbm = random_rbm(5, 6, 1.0, seed=2)
     v = jnp.asarray(np.tile(B.all_states(5)[13], (20000, 1)))
     p = np.asarray(B.hidden_probabilities(rbm, v[:1]))[0]
-    h = np.asarray(B.sample_hidden(rbm, v, key=5))
+    h = np.asarray(B.sample_hidden(rbm, v, seed=5))
     err = np.sqrt(p * (1 - p) / len(h))
     assert np.all(np.abs(h.mean(0) - p) < 4 * err)
     hh = jnp.ones((20000, 6))
     q = np.asarray(B.visible_probabilities(rbm, hh[:1]))[0]
-    s = np.asarray(B.sample_visible(rbm, hh, key=6))
+    s = np.asarray(B.sample_visible(rbm, hh, seed=6))
     assert set(np.unique(s)) <= {0.0, 1.0}
     assert np.all(np.abs(s.mean(0) - q) < 4 * np.sqrt(q * (1 - q) / len(s)))
 
@@ -126,12 +126,12 @@ def test_samplers_frequencies_within_error_bars():
 def test_gibbs_samples_the_exact_marginal():
     rbm = random_rbm(4, 3, 1.0, seed=7)
     V, p = exact_p_v(rbm)
-    v = B.gibbs(rbm, jnp.zeros((40000, 4)), k=30, key=11)
+    v = B.gibbs(rbm, jnp.zeros((40000, 4)), k=30, seed=11)
     idx = np.asarray(v) @ (2 ** np.arange(4))
     freq = np.bincount(idx.astype(int), minlength=16) / len(idx)
     assert np.all(np.abs(freq - p) < 4 * np.sqrt(p * (1 - p) / len(idx)) + 1e-4)
-    assert B.gibbs(rbm, jnp.ones((2, 4)), k=0, key=0).tolist() == [[1.0] * 4] * 2
-    probs = B.gibbs(rbm, jnp.ones((3, 4)), k=2, key=0, probabilities=True)
+    assert B.gibbs(rbm, jnp.ones((2, 4)), k=0, seed=0).tolist() == [[1.0] * 4] * 2
+    probs = B.gibbs(rbm, jnp.ones((3, 4)), k=2, seed=0, probabilities=True)
     assert np.all((np.asarray(probs) > 0) & (np.asarray(probs) < 1))
 
 
@@ -203,7 +203,7 @@ def test_empirical_entropy():
 
 def test_cd_training_raises_exact_test_log_likelihood(trained20, digits20):
     train, test = pb.data.train_test_split(digits20, seed=0)
-    rbm, hist = B.train((20, 16), train, method="cd", k=1, lr=0.05, batch_size=20, n_epochs=8,
+    rbm, hist = B.train((20, 16), train, method="cd", k=1, learning_rate=0.05, batch_size=20, n_epochs=8,
                         seed=1)
     assert hist.params.W.shape == (9, 20, 16) and hist.reconstruction_error.shape == (8,)
     ll = B.log_likelihood(hist.params, test)
@@ -234,7 +234,7 @@ def test_pcd_with_many_chains_follows_the_exact_gradient(digits20):
     # PCD must follow exact maximum-likelihood gradient ascent.
     X = digits20[:, :9]
     r0 = B.init_rbm(9, 4, data=X, scale=0.1, seed=0)
-    kw = dict(lr=1.0, momentum=0.0, weight_decay=0.0, batch_size=len(X), n_epochs=300)
+    kw = dict(learning_rate=1.0, momentum=0.0, weight_decay=0.0, batch_size=len(X), n_epochs=300)
     _, hist = B.train(r0, X, method="pcd", n_chains=1000, seed=2, **kw)
     exact = exact_gradient_ascent(r0, jnp.asarray(X), jnp.asarray(B.all_states(9)), 1.0, 300)
     ll_pcd = B.log_likelihood(hist.params, X)
@@ -284,7 +284,7 @@ def test_bm_gibbs_samples_boltzmann_distribution():
     bm = B.BoltzmannMachine(jnp.asarray(W), jnp.asarray(rng.normal(size=4)))
     for T in (1.0, 3.0):
         p = B.bm_probabilities(bm, T=T)
-        s = np.asarray(B.bm_gibbs(bm, jnp.zeros((40000, 4)), 20, key=3, T=T))
+        s = np.asarray(B.bm_gibbs(bm, jnp.zeros((40000, 4)), 20, seed=3, T=T))
         freq = np.bincount((s @ (2 ** np.arange(4))).astype(int), minlength=16) / len(s)
         assert np.all(np.abs(freq - p) < 4 * np.sqrt(p * (1 - p) / len(s)) + 1e-4)
 
@@ -314,12 +314,12 @@ def test_bm_cannot_learn_parity_without_hidden_units():
 
 def test_dbn_greedy_stacking_and_samples():
     X, _ = pb.data.binarized_digits()
-    dbn, hists = B.train_dbn(X[:600], (16, 8), lr=0.1, batch_size=20, n_epochs=10, seed=0)
+    dbn, hists = B.train_dbn(X[:600], (16, 8), learning_rate=0.1, batch_size=20, n_epochs=10, seed=0)
     assert [layer.W.shape for layer in dbn.layers] == [(64, 16), (16, 8)]
     assert len(hists) == 2 and hists[1].params.W.shape == (11, 16, 8)
     assert len(jax.tree_util.tree_leaves(dbn)) == 6
     # the second layer learns the first layer's features: its exact likelihood rises
-    h = np.asarray(B.sample_hidden(dbn.layers[0], X[:600], key=0))
+    h = np.asarray(B.sample_hidden(dbn.layers[0], X[:600], seed=0))
     ll = B.log_likelihood(hists[1].params, h)
     assert ll[-1] > ll[0] + 0.5
     p = np.asarray(B.sample_dbn(dbn, 6, n_gibbs=20, seed=0))
@@ -344,13 +344,13 @@ def test_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match="v must have 3 units"):
         B.hidden_probabilities(rbm, jnp.ones(4))
     with pytest.raises(ValueError, match="h must have 2 units"):
-        B.sample_visible(rbm, jnp.ones(3), key=0)
+        B.sample_visible(rbm, jnp.ones(3), seed=0)
     with pytest.raises(ValueError, match="q must hold probabilities"):
         B.variational_free_energy(rbm, jnp.ones(3), jnp.array([1.5, 0.0]))
     with pytest.raises(ValueError, match="k must be"):
-        B.gibbs(rbm, jnp.ones(3), -1, key=0)
-    with pytest.raises(TypeError, match="key must be None"):
-        B.gibbs(rbm, jnp.ones(3), 1, key="abc")
+        B.gibbs(rbm, jnp.ones(3), -1, seed=0)
+    with pytest.raises(TypeError, match="seed must be None"):
+        B.gibbs(rbm, jnp.ones(3), 1, seed="abc")
     with pytest.raises(ValueError, match="seed must be a non-negative"):
         B.train((4, 2), X, batch_size=2, seed=-1)
     with pytest.raises(ValueError, match="method"):
@@ -359,8 +359,8 @@ def test_bad_inputs_name_the_argument():
         B.train((4, 2), X, batch_size=100)
     with pytest.raises(ValueError, match="momentum"):
         B.train((4, 2), X, momentum=1.0, batch_size=2)
-    with pytest.raises(ValueError, match="lr"):
-        B.train((4, 2), X, lr=-0.1, batch_size=2)
+    with pytest.raises(ValueError, match="learning_rate"):
+        B.train((4, 2), X, learning_rate=-0.1, batch_size=2)
     with pytest.raises(ValueError, match="data must have 3 columns"):
         B.train(rbm, X, batch_size=2)
     with pytest.raises(TypeError, match="rbm_or_shape"):

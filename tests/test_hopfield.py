@@ -196,7 +196,7 @@ def test_ags_theory():
 def test_capacity_curve_drops_between_0p12_and_0p16_at_n_1000():
     cc = hp.capacity_curve(1000, [0.08, 0.2], n_trials=2, n_probes=16, seed=1)
     assert cc.overlaps.shape == (2, 2, 16)
-    assert cc.overlap[0] > 0.95 and cc.overlap[1] < 0.5
+    assert cc.overlap.mean[0] > 0.95 and cc.overlap.mean[1] < 0.5
     np.testing.assert_allclose(cc.alpha, [0.08, 0.2])
 
 

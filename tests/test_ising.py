@@ -242,15 +242,19 @@ def test_simulate_matches_kaufman(L):
     Ts = [1.8, TC, 3.0]
     rs = ising.temperature_scan(L, Ts, 3000, n_chains=8, seed=13)
     ex = ising.exact_finite(L, Ts)
-    for r, e, c in zip(rs, ex.energy, ex.specific_heat):
+    for i, (e, c) in enumerate(zip(ex.energy, ex.specific_heat)):
+        r = rs.at(i)
         assert _z(r.energy, e) < 3.5 and _z(r.specific_heat, c) < 3.5, (L, r.T)
+    # the array-valued result agrees with its single-temperature views
+    np.testing.assert_array_equal(rs.energy.mean, [rs.at(i).energy.mean for i in range(3)])
+    assert rs.T.shape == (3,) and rs.energy_series.shape == (3, 8, 3000) and rs.spins.shape == (3, 8, L, L)
     w = ising.simulate(L, TC, 2000, algorithm="wolff", n_chains=8, seed=14)
     assert _z(w.energy, ex.energy[1]) < 3.5 and _z(w.specific_heat, ex.specific_heat[1]) < 3.5
     # critical slowing down: Wolff decorrelates much faster than Metropolis at Tc
     tau_w = w.tau_energy * w.mean_cluster_size
-    assert w.tau_unit == "cluster" and rs[1].tau_unit == "sweep"
-    assert rs[1].tau_magnetization > 2 * w.tau_magnetization * w.mean_cluster_size
-    assert rs[1].tau_energy > 1.5 * tau_w
+    assert w.tau_unit == "cluster" and rs.tau_unit == "sweep"
+    assert rs.at(1).tau_magnetization > 2 * w.tau_magnetization * w.mean_cluster_size
+    assert rs.at(1).tau_energy > 1.5 * tau_w
 
 
 def test_simulate_result_fields():

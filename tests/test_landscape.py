@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from physbook import landscape as ls
+import physbook as pb
 
 
 def quad(A):
@@ -33,7 +34,7 @@ def _random_quadratic(seed, d, lam_lo=1.0, lam_hi=10.0):
 @given(seed=st.integers(0, 10_000), d=st.integers(1, 5), f=st.floats(0.3, 0.95))
 def test_gd_converges_below_two_over_lambda_max(seed, d, f):
     A, lam, x0 = _random_quadratic(seed, d)
-    path = ls.gradient_flow(quad(A), x0, lr=f * 2 / lam.max(), n_steps=400)
+    path = ls.gradient_flow(quad(A), x0, learning_rate=f * 2 / lam.max(), n_steps=400)
     assert np.linalg.norm(path[-1]) < 1e-6 * np.linalg.norm(x0)
 
 
@@ -41,7 +42,7 @@ def test_gd_converges_below_two_over_lambda_max(seed, d, f):
 @given(seed=st.integers(0, 10_000), d=st.integers(1, 5), f=st.floats(1.1, 1.5))
 def test_gd_diverges_above_two_over_lambda_max(seed, d, f):
     A, lam, x0 = _random_quadratic(seed, d)
-    path = ls.gradient_flow(quad(A), x0, lr=f * 2 / lam.max(), n_steps=200)
+    path = ls.gradient_flow(quad(A), x0, learning_rate=f * 2 / lam.max(), n_steps=200)
     assert np.all(np.isfinite(path))
     assert np.linalg.norm(path[-1]) > 1e3 * np.linalg.norm(x0)
     # the top mode flips sign every step: the oscillation seen in the chapter
@@ -53,7 +54,7 @@ def test_gd_diverges_above_two_over_lambda_max(seed, d, f):
 def test_gd_matches_the_exact_linear_map():
     A, lam, x0 = _random_quadratic(3, 4)
     lr, n = 0.15, 25
-    path = ls.gradient_flow(quad(A), x0, lr=lr, n_steps=n)
+    path = ls.gradient_flow(quad(A), x0, learning_rate=lr, n_steps=n)
     exact = np.linalg.matrix_power(np.eye(4) - lr * A, n) @ x0
     np.testing.assert_allclose(path[n], exact, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(path[0], x0)
@@ -63,7 +64,7 @@ def test_gd_matches_the_exact_linear_map():
 def test_momentum_matches_a_plain_loop(nesterov):
     A, _, x0 = _random_quadratic(5, 3)
     lr, beta, n = 0.05, 0.8, 30
-    path = ls.gradient_flow(quad(A), x0, lr=lr, momentum=beta, n_steps=n, nesterov=nesterov)
+    path = ls.gradient_flow(quad(A), x0, learning_rate=lr, momentum=beta, n_steps=n, nesterov=nesterov)
     x, v = x0.copy(), np.zeros(3)
     for t in range(n):
         g = A @ (x + beta * v) if nesterov else A @ x
@@ -78,17 +79,17 @@ def test_heavy_ball_reaches_the_optimal_rate():
     A = np.diag([m, L])
     lr = 4 / (np.sqrt(L) + np.sqrt(m)) ** 2
     beta = ((np.sqrt(L / m) - 1) / (np.sqrt(L / m) + 1)) ** 2
-    path = ls.gradient_flow(quad(A), [1.0, 1.0], lr=lr, momentum=beta, n_steps=200)
+    path = ls.gradient_flow(quad(A), [1.0, 1.0], learning_rate=lr, momentum=beta, n_steps=200)
     norms = np.linalg.norm(path, axis=-1)
     rate = (norms[200] / norms[100]) ** (1 / 100)
     assert abs(rate - np.sqrt(beta)) < 0.01
-    plain = ls.gradient_flow(quad(A), [1.0, 1.0], lr=2 / (m + L), n_steps=200)
+    plain = ls.gradient_flow(quad(A), [1.0, 1.0], learning_rate=2 / (m + L), n_steps=200)
     assert np.linalg.norm(plain[-1]) > 1e3 * norms[-1]
 
 
 def test_gradient_flow_batches_lead():
     x0 = np.arange(12.0).reshape(2, 3, 2)
-    path = ls.gradient_flow(quad(np.eye(2)), x0, lr=0.1, n_steps=5)
+    path = ls.gradient_flow(quad(np.eye(2)), x0, learning_rate=0.1, n_steps=5)
     assert path.shape == (2, 3, 6, 2)
     np.testing.assert_allclose(path[..., -1, :], 0.9 ** 5 * x0, rtol=1e-12)
 
@@ -109,7 +110,7 @@ def test_langevin_samples_boltzmann_on_a_double_well(metropolis):
     # all walkers start on top of the barrier and must find the Boltzmann law
     T = 0.5
     x0 = np.zeros((4000, 1))
-    xs = ls.langevin(double_well, x0, T=T, lr=2e-3, n_steps=4000, seed=1, thin=4000,
+    xs = ls.langevin(double_well, x0, T=T, learning_rate=2e-3, n_steps=4000, seed=1, thin=4000,
                      metropolis=metropolis)
     final = xs[:, -1, 0]
     assert stats.kstest(final, _double_well_cdf(T)).pvalue > 0.01
@@ -120,8 +121,8 @@ def test_langevin_samples_boltzmann_on_a_double_well(metropolis):
 def test_langevin_gaussian_variance_and_reproducibility():
     A = np.diag([1.0, 4.0])
     x0 = np.zeros((3000, 2))
-    a = ls.langevin(quad(A), x0, T=0.5, lr=0.01, n_steps=800, seed=7, thin=400)
-    b = ls.langevin(quad(A), x0, T=0.5, lr=0.01, n_steps=800, seed=7, thin=400)
+    a = ls.langevin(quad(A), x0, T=0.5, learning_rate=0.01, n_steps=800, seed=7, thin=400)
+    b = ls.langevin(quad(A), x0, T=0.5, learning_rate=0.01, n_steps=800, seed=7, thin=400)
     np.testing.assert_array_equal(a, b)
     assert a.shape == (3000, 2, 2)
     var = a[:, -1].var(axis=0)
@@ -373,14 +374,14 @@ def test_receptance_modal_sum_equals_direct_inversion(damping):
 
 def test_pca_equals_covariance_eigendecomposition():
     X = _data(seed=4, n=500) + 5.0
-    p = ls.pca(X)
+    p = pb.stats.pca(X)
     lam, V = np.linalg.eigh(np.cov(X.T))
     np.testing.assert_allclose(p.variances, lam[::-1], rtol=1e-10)
     np.testing.assert_allclose(np.abs(p.components @ V[:, ::-1]), np.eye(3), atol=1e-10)
     np.testing.assert_allclose(p.mean, X.mean(0))
-    two = ls.pca(X, n_components=2)
+    two = pb.stats.pca(X, n_components=2)
     assert two.components.shape == (2, 3)
-    batch = ls.pca(np.stack([X, 2 * X]))
+    batch = pb.stats.pca(np.stack([X, 2 * X]))
     np.testing.assert_allclose(batch.variances[1], 4 * p.variances, rtol=1e-10)
 
 
@@ -390,7 +391,7 @@ def test_pca_of_thermal_fluctuations_gives_normal_modes():
     K = _chain(n)
     rng = np.random.default_rng(0)
     X = rng.multivariate_normal(np.zeros(n), T * np.linalg.inv(K), size=20000)
-    p, modes = ls.pca(X), ls.normal_modes(K)
+    p, modes = pb.stats.pca(X), ls.normal_modes(K)
     np.testing.assert_allclose(p.variances, T / modes.omega2, rtol=0.05)
     overlap = np.abs(p.components[0] @ modes.vectors[:, 0])
     assert overlap > 0.999
@@ -433,28 +434,28 @@ def test_first_passage_times_match_the_exact_mean():
 # ----------------------------------------------------------------------------
 def test_bad_inputs_name_the_argument():
     f = lambda x: (x ** 2).sum()  # noqa: E731
-    with pytest.raises(ValueError, match="lr"):
-        ls.gradient_flow(f, [1.0], lr=-0.1, n_steps=3)
+    with pytest.raises(ValueError, match="learning_rate"):
+        ls.gradient_flow(f, [1.0], learning_rate=-0.1, n_steps=3)
     with pytest.raises(ValueError, match="momentum"):
-        ls.gradient_flow(f, [1.0], lr=0.1, momentum=1.0, n_steps=3)
+        ls.gradient_flow(f, [1.0], learning_rate=0.1, momentum=1.0, n_steps=3)
     with pytest.raises(TypeError, match="n_steps"):
-        ls.gradient_flow(f, [1.0], lr=0.1, n_steps=3.0)
+        ls.gradient_flow(f, [1.0], learning_rate=0.1, n_steps=3.0)
     with pytest.raises(TypeError, match="nesterov"):
-        ls.gradient_flow(f, [1.0], lr=0.1, n_steps=3, nesterov="yes")
+        ls.gradient_flow(f, [1.0], learning_rate=0.1, n_steps=3, nesterov="yes")
     with pytest.raises(TypeError, match="loss"):
-        ls.gradient_flow(3.0, [1.0], lr=0.1, n_steps=3)
+        ls.gradient_flow(3.0, [1.0], learning_rate=0.1, n_steps=3)
     with pytest.raises(ValueError, match="loss must return a scalar"):
-        ls.gradient_flow(lambda x: x ** 2, [1.0, 2.0], lr=0.1, n_steps=3)
+        ls.gradient_flow(lambda x: x ** 2, [1.0, 2.0], learning_rate=0.1, n_steps=3)
     with pytest.raises(ValueError, match="loss must accept"):
-        ls.gradient_flow(lambda x: x @ jnp.ones(3), [1.0, 2.0], lr=0.1, n_steps=3)
+        ls.gradient_flow(lambda x: x @ jnp.ones(3), [1.0, 2.0], learning_rate=0.1, n_steps=3)
     with pytest.raises(ValueError, match="x0"):
-        ls.gradient_flow(f, [np.nan], lr=0.1, n_steps=3)
+        ls.gradient_flow(f, [np.nan], learning_rate=0.1, n_steps=3)
     with pytest.raises(ValueError, match="T"):
-        ls.langevin(f, [0.0], T=0.0, lr=0.1, n_steps=2, seed=0)
+        ls.langevin(f, [0.0], T=0.0, learning_rate=0.1, n_steps=2, seed=0)
     with pytest.raises(ValueError, match="n_steps must be a multiple of thin"):
-        ls.langevin(f, [0.0], T=1.0, lr=0.1, n_steps=5, thin=2, seed=0)
+        ls.langevin(f, [0.0], T=1.0, learning_rate=0.1, n_steps=5, thin=2, seed=0)
     with pytest.raises(TypeError, match="seed"):
-        ls.langevin(f, [0.0], T=1.0, lr=0.1, n_steps=2, seed="abc")
+        ls.langevin(f, [0.0], T=1.0, learning_rate=0.1, n_steps=2, seed="abc")
     with pytest.raises(ValueError, match="gtol"):
         ls.stationary_points(f, [[1.0]], gtol=-1.0)
     with pytest.raises(ValueError, match="tol"):
@@ -484,9 +485,9 @@ def test_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match="omega"):
         ls.receptance(1.0, np.eye(2))
     with pytest.raises(ValueError, match="n_components"):
-        ls.pca(np.zeros((5, 3)), n_components=4)
+        pb.stats.pca(np.zeros((5, 3)), n_components=4)
     with pytest.raises(ValueError, match="X"):
-        ls.pca(np.zeros((1, 3)))
+        pb.stats.pca(np.zeros((1, 3)))
     with pytest.raises(ValueError, match="rates"):
         ls.generator([[0.0, -1.0], [1.0, 0.0]])
     with pytest.raises(ValueError, match="Q"):
@@ -497,3 +498,23 @@ def test_bad_inputs_name_the_argument():
         ls.first_passage_times(ls.generator([[0, 1.0], [1.0, 0]]), 0, 2, n_walkers=3)
     with pytest.raises(ValueError, match="absorbing"):
         ls.first_passage_times(_abc(1.0, 1.0, 1.0), 1, 0, n_walkers=50, seed=0)
+
+
+def test_shifted_newton_path_interpolates_between_newton_and_gradient_descent():
+    A = np.diag([1.0, 4.0])
+    x0 = np.array([1.0, 1.0])
+    newton = ls.shifted_newton(quad(A), x0, shift=0.0, n_steps=3)
+    assert newton.shape == (4, 2)
+    np.testing.assert_allclose(newton[1], 0.0, atol=1e-12)           # Newton: one step on a quadratic
+    mu = 1e4
+    damped = ls.shifted_newton(quad(A), x0, shift=mu, n_steps=5)
+    gd = ls.gradient_flow(quad(A), x0, learning_rate=1 / mu, n_steps=5)
+    np.testing.assert_allclose(damped, gd, rtol=1e-3)                   # huge shift: GD with step 1/mu
+    # per mode, each step multiplies by mu / (lambda + mu)
+    path = ls.shifted_newton(quad(A), x0, shift=2.0, n_steps=4)
+    np.testing.assert_allclose(path[:, 0], (2 / 3) ** np.arange(5), rtol=1e-12)
+    np.testing.assert_allclose(path[:, 1], (2 / 6) ** np.arange(5), rtol=1e-12)
+    batch = ls.shifted_newton(quad(A), np.stack([x0, -x0]), shift=2.0, n_steps=4)
+    np.testing.assert_allclose(batch[1], -path, rtol=1e-12)
+    with pytest.raises(ValueError, match="shift"):
+        ls.shifted_newton(quad(A), x0, shift=-1.0, n_steps=2)

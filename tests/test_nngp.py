@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 import physbook  # noqa: F401  (turns on float64 in JAX)
-from physbook import nngp
+from physbook import gp, nngp
 
 RNG = np.random.default_rng(1234)
 X3 = np.array([[1.0, 0.2, -0.4], [0.3, -1.1, 0.5], [-0.7, 0.6, 0.9], [0.2, 0.1, -0.1]])
@@ -192,11 +192,11 @@ def test_correlation_map_fixes_one_and_its_slope_is_chi():
 # ----------------------------------------------------------------------------- finite networks
 
 def test_random_network_variances_scale_with_fan_in():
-    net = nngp.random_network(0, (50, 400, 300, 1), "tanh", sigma_w2=2.0, sigma_b2=0.5)
+    net = nngp.random_network((50, 400, 300, 1), "tanh", sigma_w2=2.0, sigma_b2=0.5, seed=0)
     for w in net.weights[:2]:  # 20000 and 120000 entries: relative standard error < 1%
         assert float(jnp.var(w)) * w.shape[0] == pytest.approx(2.0, rel=0.04)
     assert float(jnp.var(net.biases[0])) == pytest.approx(0.5, rel=0.25)
-    again = nngp.random_network(0, (50, 400, 300, 1), "tanh", sigma_w2=2.0, sigma_b2=0.5)
+    again = nngp.random_network((50, 400, 300, 1), "tanh", sigma_w2=2.0, sigma_b2=0.5, seed=0)
     assert np.array_equal(net.weights[1], again.weights[1])
     assert net(np.ones((7, 50))).shape == (7, 1)
 
@@ -229,7 +229,7 @@ def test_empirical_kernel_error_falls_as_inverse_square_root_of_width():
     K = np.asarray(nngp.nngp_kernel(X3, depth=1, sigma_w2=2.0, sigma_b2=0.1))
     rms = []
     for i, n in enumerate(widths):
-        err = [np.asarray(nngp.empirical_kernel(nngp.random_network(100 * i + s, (3, n, 1), "relu", 2.0, 0.1), X3)) - K
+        err = [np.asarray(nngp.empirical_kernel(nngp.random_network((3, n, 1), "relu", 2.0, 0.1, seed=100 * i + s), X3)) - K
                for s in range(24)]
         rms.append(np.sqrt(np.mean(np.square(err))))
     slope = np.polyfit(np.log(widths), np.log(rms), 1)[0]
@@ -237,7 +237,7 @@ def test_empirical_kernel_error_falls_as_inverse_square_root_of_width():
 
 
 def test_empirical_ntk_equals_scaled_jacobian_and_converges():
-    net = nngp.random_network(5, (3, 7, 5, 1), "tanh", sigma_w2=1.5, sigma_b2=0.3)
+    net = nngp.random_network((3, 7, 5, 1), "tanh", sigma_w2=1.5, sigma_b2=0.3, seed=5)
     theta = np.asarray(nngp.empirical_ntk(net, X3))
 
     def f(params, x):
@@ -248,17 +248,17 @@ def test_empirical_ntk_equals_scaled_jacobian_and_converges():
     rates = [1.5 / w.shape[0] for w in net.weights] + [0.3] * len(net.biases)
     ref = sum(r * j @ j.T for r, j in zip(rates, flat))
     np.testing.assert_allclose(theta, ref, rtol=1e-12)
-    wide = nngp.random_network(6, (3, 4096, 1), "erf", sigma_w2=1.5, sigma_b2=0.3)
+    wide = nngp.random_network((3, 4096, 1), "erf", sigma_w2=1.5, sigma_b2=0.3, seed=6)
     T = np.asarray(nngp.ntk_kernel(X3, depth=1, activation="erf", sigma_w2=1.5, sigma_b2=0.3))
     np.testing.assert_allclose(nngp.empirical_ntk(wide, X3), T, atol=0.06 * np.abs(T).max())
 
 
 def test_one_gradient_step_moves_f_by_minus_eta_theta_residual():
-    net = nngp.random_network(2, (3, 16, 16, 1), "erf", sigma_w2=1.2, sigma_b2=0.2)
+    net = nngp.random_network((3, 16, 16, 1), "erf", sigma_w2=1.2, sigma_b2=0.2, seed=2)
     y = np.array([0.5, -0.3, 0.1, 0.8])
     eta = 1e-5
     f0 = np.asarray(net(X3)[:, 0])
-    f1 = np.asarray(nngp.train_network(net, X3, y, steps=1, learning_rate=eta)(X3)[:, 0])
+    f1 = np.asarray(nngp.train_network(net, X3, y, n_steps=1, learning_rate=eta).params(X3)[:, 0])
     predicted = -eta * np.asarray(nngp.empirical_ntk(net, X3)) @ (f0 - y)
     np.testing.assert_allclose(f1 - f0, predicted, rtol=1e-3)
 
@@ -267,45 +267,13 @@ def test_wide_network_training_follows_the_ntk_prediction():
     x = np.linspace(-1.0, 1.0, 6)
     y = np.sin(2 * x)
     xt = np.linspace(-1.5, 1.5, 7)
-    net = nngp.random_network(9, (1, 4096, 1), "relu", sigma_w2=2.0, sigma_b2=0.2)
+    net = nngp.random_network((1, 4096, 1), "relu", sigma_w2=2.0, sigma_b2=0.2, seed=9)
     t, eta = 5.0, 0.01
-    trained = nngp.train_network(net, x, y, steps=int(t / eta), learning_rate=eta)
+    trained = nngp.train_network(net, x, y, n_steps=int(t / eta), learning_rate=eta).params
     T = nngp.ntk_kernel(x, depth=1, sigma_w2=2.0, sigma_b2=0.2)
     Tx = nngp.ntk_kernel(xt, x, depth=1, sigma_w2=2.0, sigma_b2=0.2)
     pred = nngp.ntk_predict(T, Tx, y, t, f0_train=net(x[:, None])[:, 0], f0_test=net(xt[:, None])[:, 0])
     assert float(jnp.abs(trained(xt[:, None])[:, 0] - pred).max()) < 0.05
-
-
-# ----------------------------------------------------------------------------- GP regression
-
-def test_gp_posterior_matches_direct_linear_algebra_and_interpolates():
-    x = np.linspace(-2, 2, 8)
-    xt = np.linspace(-2.5, 2.5, 5)
-    y = np.cos(x)
-    K = np.asarray(nngp.nngp_kernel(x, depth=3, sigma_w2=2.0, sigma_b2=0.2))
-    Kx = np.asarray(nngp.nngp_kernel(xt, x, depth=3, sigma_w2=2.0, sigma_b2=0.2))
-    Kt = np.asarray(nngp.nngp_kernel(xt, depth=3, sigma_w2=2.0, sigma_b2=0.2))
-    noise = np.linspace(0.01, 0.1, 8)
-    post = nngp.gp_posterior(K, Kx, Kt, y, noise)
-    A = K + np.diag(noise)
-    np.testing.assert_allclose(post.mean, Kx @ np.linalg.solve(A, y), rtol=1e-10)
-    np.testing.assert_allclose(post.cov, Kt - Kx @ np.linalg.solve(A, Kx.T), atol=1e-10)
-    diag = nngp.gp_posterior(K, Kx, np.diag(Kt), np.stack([y, 2 * y], 1), noise)
-    np.testing.assert_allclose(diag.cov, np.diag(post.cov), atol=1e-10)
-    np.testing.assert_allclose(diag.mean[:, 1], 2 * post.mean, rtol=1e-10)
-    exact = nngp.gp_posterior(nngp.rbf_kernel(x), nngp.rbf_kernel(x), np.ones(8), y, 0.0)
-    np.testing.assert_allclose(exact.mean, y, atol=1e-8)
-    np.testing.assert_allclose(exact.cov, 0.0, atol=1e-8)
-
-
-def test_gp_log_marginal_likelihood_is_the_gaussian_log_density():
-    x = np.linspace(0, 3, 6)
-    K = np.asarray(nngp.rbf_kernel(x, lengthscale=0.7, variance=1.3))
-    y = np.sin(x)
-    expected = scipy.stats.multivariate_normal(np.zeros(6), K + 0.05 * np.eye(6)).logpdf(y)
-    assert nngp.gp_log_marginal_likelihood(K, y, 0.05) == pytest.approx(expected, rel=1e-12)
-    two = nngp.gp_log_marginal_likelihood(K, np.stack([y, -y], 1), 0.05)
-    assert two == pytest.approx(2 * expected, rel=1e-12)
 
 
 def test_rbf_kernel_values():
@@ -321,7 +289,7 @@ def test_ntk_predict_limits_and_finite_time_formula():
     T = np.asarray(nngp.ntk_kernel(x, depth=2, sigma_w2=2.0, sigma_b2=0.1))
     Tx = np.asarray(nngp.ntk_kernel(xt, x, depth=2, sigma_w2=2.0, sigma_b2=0.1))
     y, f0, g0 = np.sin(3 * x), 0.1 * x, np.array([0.2, -0.1, 0.05])
-    regression = nngp.gp_posterior(T, Tx, np.diag(np.asarray(nngp.ntk_kernel(xt, depth=2, sigma_w2=2.0, sigma_b2=0.1))),
+    regression = gp.posterior(T, Tx, np.diag(np.asarray(nngp.ntk_kernel(xt, depth=2, sigma_w2=2.0, sigma_b2=0.1))),
                                    y, 0.0).mean
     np.testing.assert_allclose(nngp.ntk_predict(T, Tx, y, np.inf), regression, rtol=1e-9, atol=1e-12)
     out = nngp.ntk_predict(T, Tx, y, np.array([0.0, 0.7, np.inf]), f0_train=f0, f0_test=g0)
@@ -367,44 +335,28 @@ def test_bad_inputs_elsewhere():
     with pytest.raises(ValueError, match="sigma_w2"):
         nngp.fixed_point(sigma_w2=np.array([1.0, -1.0]))
     with pytest.raises(ValueError, match="widths"):
-        nngp.random_network(0, (3,))
+        nngp.random_network((3,), seed=0)
     with pytest.raises(ValueError, match="widths"):
-        nngp.random_network(0, (3, 0, 1))
+        nngp.random_network((3, 0, 1), seed=0)
     with pytest.raises(TypeError, match="widths"):
-        nngp.random_network(0, 5)
+        nngp.random_network(5, seed=0)
     with pytest.raises(ValueError, match="seed"):
         nngp.sample_outputs(X3, 4, 1, 10, seed=-1)
     with pytest.raises(ValueError, match="depth"):
         nngp.sample_outputs(X3, 4, 0, 10)
     with pytest.raises(TypeError, match="network"):
         nngp.empirical_kernel("net", X3)
-    net = nngp.random_network(0, (3, 4, 1))
+    net = nngp.random_network((3, 4, 1), seed=0)
     with pytest.raises(ValueError, match="x1"):
         nngp.empirical_ntk(net, np.ones((2, 5)))
     with pytest.raises(ValueError, match="y"):
-        nngp.train_network(net, X3, np.ones(3), steps=1, learning_rate=0.1)
+        nngp.train_network(net, X3, np.ones(3), n_steps=1, learning_rate=0.1)
     with pytest.raises(ValueError, match="learning_rate"):
-        nngp.train_network(net, X3, np.ones(4), steps=1, learning_rate=0.0)
+        nngp.train_network(net, X3, np.ones(4), n_steps=1, learning_rate=0.0)
 
 
-def test_gp_bad_input():
-    K, Kx, Kt, y = np.eye(3), np.ones((2, 3)), np.ones(2), np.ones(3)
-    with pytest.raises(ValueError, match="positive definite"):
-        nngp.gp_posterior(np.ones((3, 3)), Kx, Kt, y, 0.0)
-    with pytest.raises(ValueError, match="noise"):
-        nngp.gp_posterior(K, Kx, Kt, y, -1.0)
-    with pytest.raises(ValueError, match="noise"):
-        nngp.gp_posterior(K, Kx, Kt, y, np.ones(2))
-    with pytest.raises(ValueError, match="kernel_cross"):
-        nngp.gp_posterior(K, np.ones((2, 4)), Kt, y, 0.1)
-    with pytest.raises(ValueError, match="kernel_test"):
-        nngp.gp_posterior(K, Kx, np.ones(3), y, 0.1)
-    with pytest.raises(ValueError, match="y"):
-        nngp.gp_log_marginal_likelihood(K, np.ones(4), 0.1)
-    with pytest.raises(ValueError, match="symmetric"):
-        nngp.gp_log_marginal_likelihood(np.triu(np.ones((3, 3))), y, 0.1)
-    with pytest.raises(ValueError, match="kernel_train"):
-        nngp.gp_posterior(np.ones((3, 2)), Kx, Kt, y, 0.1)
+def test_ntk_bad_input():
+    K, Kx, y = np.eye(3), np.ones((2, 3)), np.ones(3)
     with pytest.raises(ValueError, match="t must"):
         nngp.ntk_predict(K, Kx, y, -1.0)
     with pytest.raises(ValueError, match="singular"):

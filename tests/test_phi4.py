@@ -77,7 +77,7 @@ def test_hmc_free_field_matches_exact_propagator():
     G = phi4.free_propagator(L, m2)
     obs = phi4.measure(res.samples)
     assert obs.phi2.contains(G[0, 0], 4.0), (obs.phi2, G[0, 0])
-    z = np.abs(obs.G - G) / obs.G_err
+    z = np.abs(obs.G.mean - G) / obs.G.error
     assert np.all(z < 4.0), z.max()
     # a wrong convention (a factor 1/2 in the action) would be many sigma away
     assert not obs.phi2.contains(2 * G[0, 0], 4.0)
@@ -107,7 +107,7 @@ def test_hmc_records_action_and_is_reproducible():
 
 def _random_flow(L, dtype=jnp.float64, seed=0):
     """A flow with O(1) random weights (far from the identity), in float64."""
-    flow = phi4.init_flow(seed, L, n_layers=4, hidden=(6, 5), kernel_size=3)
+    flow = phi4.init_flow(L, n_layers=4, widths=(6, 5), kernel_size=3, seed=seed)
     rng = np.random.default_rng(seed + 1)
     weights = []
     for kernel, bias in flow.weights:
@@ -160,9 +160,9 @@ def test_whole_flow_logdet_and_log_q():
 
 
 def test_identity_flow_gives_gaussian_log_q():
-    flow = phi4.init_flow(0, 4, n_layers=2, hidden=3)
+    flow = phi4.init_flow(4, n_layers=2, widths=3, seed=0)
     flow = phi4.FlowParams([(k * 0, b) for k, b in flow.weights], flow.scalars, 4)
-    phi, logq = phi4.flow_sample(flow, 1, 20)
+    phi, logq = phi4.flow_sample(flow, 20, seed=1)
     want = -0.5 * (np.asarray(phi, np.float64) ** 2).sum(axis=(1, 2)) - 8 * np.log(2 * np.pi)
     np.testing.assert_allclose(np.asarray(logq), want, rtol=1e-5)
     assert phi.dtype == jnp.float32
@@ -204,16 +204,16 @@ def test_ess_extremes():
 def test_flow_mcmc_is_exact_for_the_free_field():
     """An imperfect (briefly trained) flow + Metropolis-Hastings reproduces the exact <phi^2>."""
     L, m2 = 4, 1.0
-    flow = phi4.init_flow(0, L, n_layers=2, hidden=4)
-    flow = phi4.train_flow(flow, m2, 0.0, n_steps=150, batch=64, lr=1e-2, seed=1).params
-    res = phi4.flow_mcmc(flow, 8000, 2, m2=m2, lam=0.0)
+    flow = phi4.init_flow(L, n_layers=2, widths=4, seed=0)
+    flow = phi4.train_flow(flow, m2, 0.0, n_steps=150, batch_size=64, learning_rate=1e-2, seed=1).params
+    res = phi4.flow_mcmc(flow, 8000, m2=m2, lam=0.0, seed=2)
     assert 0.05 < res.acceptance < 0.99
     G = phi4.free_propagator(L, m2)
     obs = phi4.measure(res.samples)
     assert obs.phi2.contains(G[0, 0], 4.0), (obs.phi2, G[0, 0])
     assert obs.chi2.contains(G.sum(), 4.0), (obs.chi2, G.sum())
     # the raw proposals are biased: the flow alone is not exact
-    phi, _ = phi4.flow_sample(flow, 2, 8000)
+    phi, _ = phi4.flow_sample(flow, 8000, seed=2)
     raw = Estimate(float(np.mean(np.asarray(phi, np.float64) ** 2)), obs.phi2.error)
     assert abs(raw.mean - G[0, 0]) > abs(obs.phi2.mean - G[0, 0])
     # the chain repeats the current state exactly when it rejects
@@ -223,18 +223,18 @@ def test_flow_mcmc_is_exact_for_the_free_field():
 
 @pytest.fixture(scope="module")
 def tutorial_flow():
-    flow = phi4.init_flow(0, 8, n_layers=8, hidden=(8,), kernel_size=3, lam=8.0)
-    return phi4.train_flow(flow, -4.0, 8.0, n_steps=500, batch=64, lr=3e-3, seed=1)
+    flow = phi4.init_flow(8, n_layers=8, widths=(8,), kernel_size=3, lam=8.0, seed=0)
+    return phi4.train_flow(flow, -4.0, 8.0, n_steps=500, batch_size=64, learning_rate=3e-3, seed=1)
 
 
 def test_training_lowers_the_loss(tutorial_flow):
-    loss = tutorial_flow.loss
+    loss = tutorial_flow.history.loss
     assert loss[-100:].mean() < loss[:10].mean() - 1.0
-    assert np.all(np.isfinite(loss)) and tutorial_flow.ess.shape == loss.shape
+    assert np.all(np.isfinite(loss)) and tutorial_flow.history.ess.shape == loss.shape
 
 
 def test_flow_mcmc_agrees_with_hmc_at_the_tutorial_point(tutorial_flow):
-    res = phi4.flow_mcmc(tutorial_flow.params, 12000, 3, m2=-4.0, lam=8.0)
+    res = phi4.flow_mcmc(tutorial_flow.params, 12000, m2=-4.0, lam=8.0, seed=3)
     ref = phi4.hmc(8, -4.0, 8.0, 1500, step_size=0.15, n_leapfrog=10, n_chains=8, n_burn=100, seed=4)
     a, b = phi4.measure(res.samples), phi4.measure(ref.samples)
     for name in ("chi2", "abs_m"):
@@ -252,7 +252,7 @@ def test_measure_white_noise():
     assert obs.phi2.contains(1.0, 4.0)
     assert obs.chi2.contains(1.0, 4.0)
     assert obs.energy.contains(0.0, 4.0)
-    assert obs.G.shape == (4, 4) and obs.G_err.shape == (4, 4)
+    assert obs.G.mean.shape == (4, 4) and obs.G.error.shape == (4, 4)
     # |M|/V of V Gaussian sites: E|N(0, 1/V)| = sqrt(2/(pi V))
     assert obs.abs_m.contains(np.sqrt(2 / (np.pi * 16)), 4.0)
 
@@ -282,21 +282,21 @@ def test_magnetization_and_two_point_by_hand():
     (lambda: phi4.hmc(4, 1.0, 1.0, 10, n_leapfrog=0), "n_leapfrog"),
     (lambda: phi4.hmc(4, 1.0, 1.0, 10, n_chains=0), "n_chains"),
     (lambda: phi4.hmc(4, 1.0, 1.0, 10, n_chains=2, phi0=np.ones((3, 4, 4))), "phi0"),
-    (lambda: phi4.init_flow(0, 5), "L"),
-    (lambda: phi4.init_flow(0, 4, n_layers=3), "n_layers"),
-    (lambda: phi4.init_flow(0, 4, kernel_size=2), "kernel_size"),
-    (lambda: phi4.init_flow(0, 4, hidden=()), "hidden"),
-    (lambda: phi4.init_flow(0, 4, hidden=(0,)), "hidden"),
-    (lambda: phi4.train_flow(phi4.init_flow(0, 4, 2, 2), 1.0, 1.0, n_steps=0), "n_steps"),
-    (lambda: phi4.train_flow(phi4.init_flow(0, 4, 2, 2), 1.0, 1.0, lr=0.0), "lr"),
-    (lambda: phi4.flow_sample(phi4.init_flow(0, 4, 2, 2), 0, 0), "n"),
+    (lambda: phi4.init_flow(5, seed=0), "L"),
+    (lambda: phi4.init_flow(4, n_layers=3, seed=0), "n_layers"),
+    (lambda: phi4.init_flow(4, kernel_size=2, seed=0), "kernel_size"),
+    (lambda: phi4.init_flow(4, widths=(), seed=0), "widths"),
+    (lambda: phi4.init_flow(4, widths=(0,), seed=0), "widths"),
+    (lambda: phi4.train_flow(phi4.init_flow(4, 2, 2, seed=0), 1.0, 1.0, n_steps=0), "n_steps"),
+    (lambda: phi4.train_flow(phi4.init_flow(4, 2, 2, seed=0), 1.0, 1.0, learning_rate=0.0), "learning_rate"),
+    (lambda: phi4.flow_sample(phi4.init_flow(4, 2, 2, seed=0), 0, seed=0), "n"),
     (lambda: phi4.ess(np.array([0.0, np.nan])), "log_w"),
-    (lambda: phi4.coupling(phi4.init_flow(0, 4, 2, 2), np.ones((1, 4, 4)), 2), "layer"),
-    (lambda: phi4.coupling(phi4.init_flow(0, 4, 2, 2), np.ones((1, 6, 6)), 0), "phi"),
-    (lambda: phi4.flow_forward(phi4.init_flow(0, 4, 2, 2), np.ones((4, 4))), "z"),
-    (lambda: phi4.init_flow(0, 4, lam=-1.0), "lam"),
-    (lambda: phi4.init_flow(0, 4).at_size(5), "L"),
-    (lambda: phi4.flow_mcmc(phi4.init_flow(0, 4, 2, 2), 1, 0, m2=1.0, lam=0.0), "n"),
+    (lambda: phi4.coupling(phi4.init_flow(4, 2, 2, seed=0), np.ones((1, 4, 4)), 2), "layer"),
+    (lambda: phi4.coupling(phi4.init_flow(4, 2, 2, seed=0), np.ones((1, 6, 6)), 0), "phi"),
+    (lambda: phi4.flow_forward(phi4.init_flow(4, 2, 2, seed=0), np.ones((4, 4))), "z"),
+    (lambda: phi4.init_flow(4, lam=-1.0, seed=0), "lam"),
+    (lambda: phi4.init_flow(4, seed=0).at_size(5), "L"),
+    (lambda: phi4.flow_mcmc(phi4.init_flow(4, 2, 2, seed=0), 1, m2=1.0, lam=0.0, seed=0), "n"),
     (lambda: phi4.measure(np.ones((5, 4, 4))), "n_blocks"),
     (lambda: phi4.measure(np.ones((2, 2, 30, 4, 4))), "samples"),
 ])
@@ -306,8 +306,8 @@ def test_bad_input_raises_value_error(call, match):
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: phi4.flow_sample({"w": 1}, 0, 3), "params"),
-    (lambda: phi4.flow_mcmc(None, 10, 0, m2=1.0, lam=0.0), "params"),
+    (lambda: phi4.flow_sample({"w": 1}, 3, seed=0), "params"),
+    (lambda: phi4.flow_mcmc(None, 10, m2=1.0, lam=0.0, seed=0), "params"),
     (lambda: phi4.action("abc", 1.0, 1.0), "phi"),
     (lambda: phi4.hmc(4.0, 1.0, 1.0, 10), "L"),
     (lambda: phi4.hmc(4, "x", 1.0, 10), "m2"),
@@ -315,3 +315,22 @@ def test_bad_input_raises_value_error(call, match):
 def test_bad_input_raises_type_error(call, match):
     with pytest.raises(TypeError, match=match):
         call()
+
+
+def test_hmc_runs_arrays_of_couplings_in_one_call():
+    m2, lam = np.array([[-1.0], [2.0]]), np.array([0.5, 1.0, 2.0])        # broadcast to (2, 3)
+    res = phi4.hmc(4, m2, lam, 60, n_chains=3, n_burn=20, seed=7)
+    assert res.samples.shape == (2, 3, 3, 60, 4, 4) and res.action.shape == (2, 3, 3, 60)
+    assert res.acceptance.shape == (2, 3) and np.all((res.acceptance > 0.3) & (res.acceptance <= 1))
+    # each coupling's recorded action is the action of its own samples at its own couplings
+    for i in range(2):
+        for j in range(3):
+            np.testing.assert_allclose(res.action[i, j], phi4.action(res.samples[i, j], m2[i, 0], lam[j]),
+                                       rtol=1e-10)
+    # the first coupling of a batch is the scalar run with the same seed, bit for bit
+    one = phi4.hmc(4, -1.0, 0.5, 60, n_chains=3, n_burn=20, seed=7)
+    np.testing.assert_array_equal(res.samples[0, 0], one.samples)
+    with pytest.raises(ValueError, match="broadcast"):
+        phi4.hmc(4, [1.0, 2.0], [1.0, 2.0, 3.0], 10)
+    with pytest.raises(ValueError, match="lam"):
+        phi4.hmc(4, 1.0, [1.0, -2.0], 10)

@@ -271,16 +271,6 @@ def test_learning_curve_exact_for_finite_rank_kernel_and_seeded():
     assert noisy.error.mean[0] > 1e-4
 
 
-def test_power_law_fit():
-    x = np.array([1.0, 10.0, 100.0, 1000.0])
-    fit = sc.power_law_fit(x, 3.0 * x**-1.5)
-    assert np.isclose(fit.exponent.mean, 1.5) and np.isclose(fit.prefactor, 3.0) and fit.exponent.error < 1e-10
-    rng = np.random.default_rng(0)
-    y = 2.0 * x**-0.7 * (1 + 0.05 * rng.normal(size=4))
-    w = sc.power_law_fit(x, y, 0.05 * y)
-    assert abs(w.exponent.mean - 0.7) < 5 * w.exponent.error
-
-
 # ----------------------------------------------------------------------------- width scaling
 
 def test_random_feature_error_width_scaling():
@@ -342,5 +332,3 @@ def test_bad_inputs_name_the_argument():
         sc.random_feature_error(x, x[:, 0], x, x[:, 0], [10], activation="tanh")
     with pytest.raises(ValueError, match="matching lengths"):
         sc.random_feature_error(x, x[:4, 0], x, x[:, 0], [10])
-    with pytest.raises(ValueError, match="x and y must be positive"):
-        sc.power_law_fit([1.0, 2.0], [1.0, -1.0])

@@ -188,3 +188,87 @@ def test_check_log_slack_is_uniform_across_kinds(tmp_path, monkeypatch):
     assert rows["bound"]["unit"] == "sigma" and rows["close"]["unit"] == "sigma"
     assert rows["rel"]["unit"] == "relative" and rows["rel"]["margin_sigma"] is None
     assert rows["rel"]["margin_relative"] == pytest.approx(0.25)
+
+
+# --------------------------------------------------------------------------- issue 18: shared analysis
+
+def test_jackknife_of_a_vector_statistic_equals_elementwise_jackknives():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 4000)).cumsum(axis=1) * 0.01 + rng.normal(size=(2, 4000))
+    vec = stats.jackknife(lambda a: np.array([a[0].var(), a[1].mean(), (a[0] * a[1]).mean()]), x)
+    assert vec.mean.shape == (3,) and vec.error.shape == (3,)
+    for k, f in enumerate((lambda a: a[0].var(), lambda a: a[1].mean(), lambda a: (a[0] * a[1]).mean())):
+        one = stats.jackknife(f, x)
+        assert vec.mean[k] == pytest.approx(one.mean, rel=1e-12)
+        assert vec.error[k] == pytest.approx(one.error, rel=1e-12)
+    assert "Estimate(mean=array" in str(vec)
+
+
+def test_power_law_fit_recovers_exponent_and_its_error_bar():
+    # exact power law: exact exponent, zero error
+    x = np.array([2.0, 4.0, 8.0, 16.0, 32.0])
+    fit = stats.power_law_fit(x, 5.0 * x ** -1.5)
+    assert fit.exponent.mean == pytest.approx(-1.5, abs=1e-12) and fit.exponent.error < 1e-10
+    assert fit.amplitude.mean == pytest.approx(5.0, rel=1e-12)
+    # noisy data with known errors: the exponent is within 5 of its standard errors over many draws,
+    # and the pulls have unit spread (the error bar is honest)
+    rng = np.random.default_rng(0)
+    err = 0.05 * 5.0 * x ** -1.5
+    pulls = []
+    for _ in range(400):
+        y = 5.0 * x ** -1.5 + err * rng.normal(size=x.size)
+        f = stats.power_law_fit(x, y, error=err)
+        pulls.append((f.exponent.mean + 1.5) / f.exponent.error)
+    pulls = np.array(pulls)
+    assert np.all(np.abs(pulls) < 5)
+    assert 0.8 < pulls.std() < 1.1          # <= 1: chi2/dof < 1 draws keep the nominal error
+    # the same as numpy's unweighted log-log polyfit when no errors are given
+    y = 3.0 * x ** 0.7 * np.exp(0.1 * rng.normal(size=x.size))
+    assert stats.power_law_fit(x, y).exponent.mean == pytest.approx(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def test_crossing_linear_quadratic_and_bootstrap():
+    x = np.linspace(0.0, 1.0, 11)
+    assert stats.crossing(x, 1.0 - 2.0 * x).mean == pytest.approx(0.5)
+    assert stats.crossing(x, 2.0 * x - 1.0, direction="up").mean == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="never crosses"):
+        stats.crossing(x, 2.0 * x - 1.0, direction="down")
+    # a quadratic through its root is found exactly by degree=2, and linear interpolation is biased
+    y = (x - 0.33) * (x + 1.0)
+    assert stats.crossing(x, y, degree=2).mean == pytest.approx(0.33, abs=1e-12)
+    assert abs(stats.crossing(x, y).mean - 0.33) > 1e-4
+    # bootstrap error: the spread of the crossing under noise of the stated size
+    err = np.full(x.size, 0.01)
+    est = stats.crossing(x, 1.0 - 2.0 * x, error=err, degree=2, seed=1)
+    assert est.mean == pytest.approx(0.5, abs=1e-12)
+    rng = np.random.default_rng(2)
+    spread = np.std([stats.crossing(x, 1.0 - 2.0 * x + err * rng.normal(size=x.size), degree=2).mean
+                     for _ in range(400)])
+    assert est.error == pytest.approx(spread, rel=0.2)
+    assert stats.crossing(x, 1.0 - 2.0 * x, error=err, degree=2, seed=1) == est   # reproducible
+    # first and last crossing
+    wave = np.sin(2 * np.pi * 1.5 * x + 0.3)
+    first, last = stats.crossing(x, wave).mean, stats.crossing(x, wave, which="last").mean
+    assert first < last
+
+
+def test_pca_scores_and_ratios():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3)) * np.array([3.0, 1.0, 0.2])
+    p = stats.pca(X, 2)
+    np.testing.assert_allclose(p.scores, (X - X.mean(0)) @ p.components.T, atol=1e-12)
+    assert p.explained_variance_ratio.sum() < 1 and p.explained_variance_ratio[0] > 0.85
+    np.testing.assert_allclose(p.variances, p.scores.var(axis=0, ddof=1), rtol=1e-10)
+
+
+def test_analysis_bad_input():
+    with pytest.raises(ValueError, match="positive"):
+        stats.power_law_fit([1.0, 2.0], [1.0, -1.0])
+    with pytest.raises(ValueError, match="error"):
+        stats.power_law_fit([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], error=[1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="increasing"):
+        stats.crossing([1.0, 0.5], [1.0, -1.0])
+    with pytest.raises(ValueError, match="which"):
+        stats.crossing([0.0, 1.0], [1.0, -1.0], which="middle")
+    with pytest.raises(ValueError, match="window"):
+        stats.crossing(np.arange(5.0), np.arange(5.0) - 2, degree=2, window=(0.5, 1.5))
