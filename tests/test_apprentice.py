@@ -347,3 +347,30 @@ def test_bad_inputs(bank, denoiser, dataset8):
         pb.stats.pca(np.ones((3, 2)), 5)
     with pytest.raises(ValueError, match="level"):
         ap.crossing_temperature([1.0, 2.0], [0.9, 0.1], level=1.5)
+
+
+def test_linear_filter_is_the_linear_mmse_and_reduces_to_wiener_for_stationary_signals():
+    rng = np.random.default_rng(4)
+    n = 32
+    A = rng.normal(size=(n, n))
+    C = A @ A.T / n
+    d = rng.normal(size=(5, n))
+    direct = d @ np.linalg.solve(C + 0.3 * np.eye(n), C).T          # C (C + s2 I)^-1 d, row by row
+    np.testing.assert_allclose(ap.linear_filter(d, C, 0.3), direct, rtol=1e-9, atol=1e-12)
+    # per-row noise variances broadcast
+    s2 = np.array([0.1, 0.3, 1.0, 3.0, 10.0])
+    rows = np.stack([ap.linear_filter(d[i], C, s2[i]) for i in range(5)])
+    np.testing.assert_allclose(ap.linear_filter(d, C, s2), rows, rtol=1e-9, atol=1e-12)
+    # a stationary (circulant) covariance: the full linear filter is the Wiener filter
+    power = 1.0 / (1.0 + np.arange(n // 2 + 1)) ** 2
+    full = np.concatenate([power, power[1:-1][::-1]])                 # even spectrum over all n bins
+    col = np.fft.ifft(full).real * 1.0
+    Ccirc = np.stack([np.roll(col, k) for k in range(n)])
+    np.testing.assert_allclose(ap.linear_filter(d, Ccirc, 0.5), ap.wiener_filter(d, power, 0.5),
+                               rtol=1e-8, atol=1e-10)
+    with pytest.raises(ValueError, match="signal_covariance"):
+        ap.linear_filter(d, C[:5, :5], 1.0)
+    with pytest.raises(ValueError, match="noise_variance"):
+        ap.linear_filter(d, C, 0.0)
+    with pytest.raises(ValueError, match="symmetric"):
+        ap.linear_filter(d, A, 1.0)
