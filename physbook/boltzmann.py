@@ -53,7 +53,7 @@ from .random import Seed, as_generator, as_key
 from .stats import Estimate
 
 __all__ = [
-    "RBM", "TrainResult", "TrainHistory", "init_rbm", "energy", "free_energy", "variational_free_energy",
+    "RBM", "TrainHistory", "init_rbm", "energy", "free_energy", "variational_free_energy",
     "hidden_probabilities", "visible_probabilities", "sample_hidden", "sample_visible",
     "gibbs", "train", "log_partition_exact", "log_partition_ais", "log_likelihood",
     "empirical_entropy",

@@ -67,7 +67,6 @@ __all__ = [
     "empirical_kernel",
     "empirical_ntk",
     "train_network",
-    "TrainResult",
     "ntk_predict",
 ]
 

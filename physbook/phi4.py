@@ -63,7 +63,6 @@ __all__ = [
     "flow_sample",
     "flow_forward",
     "coupling",
-    "TrainResult",
     "FlowHistory",
     "train_flow",
     "FlowMCMCResult",
@@ -194,15 +193,15 @@ def free_propagator(L: int, m2: float) -> np.ndarray:
 class HMCResult(NamedTuple):
     """Output of :func:`hmc`."""
 
-    #: One configuration per trajectory after burn-in. (numpy.ndarray, shape (*couplings,
-    #: n_chains, n_samples, L, L); ``couplings`` is the broadcast shape of ``m2`` and ``lam``,
-    #: empty for scalar couplings)
+    #: One configuration per trajectory after burn-in. (numpy.ndarray, shape
+    #: ``couplings + (n_chains, n_samples, L, L)``; ``couplings`` is the broadcast shape of ``m2``
+    #: and ``lam``, empty for scalar couplings)
     samples: np.ndarray
     #: Fraction of accepted trajectories (after burn-in). (float, or numpy.ndarray of the
     #: couplings' shape)
     acceptance: float | np.ndarray
-    #: :math:`S` of each recorded configuration. (numpy.ndarray, shape (*couplings, n_chains,
-    #: n_samples))
+    #: :math:`S` of each recorded configuration. (numpy.ndarray, shape
+    #: ``couplings + (n_chains, n_samples)``)
     action: np.ndarray
 
 
@@ -277,7 +276,7 @@ def hmc(L: int, m2, lam, n_samples: int, *, step_size: float = 0.1,
         Thermalisation trajectories discarded per chain.
     seed : int, numpy Generator or JAX key
         Randomness.
-    phi0 : array_like, shape (L, L), (n_chains, L, L) or (*couplings, n_chains, L, L), optional
+    phi0 : array_like, shape (L, L), (n_chains, L, L) or ``couplings + (n_chains, L, L)``, optional
         Starting configurations. Default: a hot start, :math:`0.1\,\mathcal N(0,1)`
         on every site. In the broken phase an ordered start (half the chains
         at :math:`+v`, half at :math:`-v`) avoids long-lived domain walls.
@@ -285,7 +284,7 @@ def hmc(L: int, m2, lam, n_samples: int, *, step_size: float = 0.1,
     Returns
     -------
     HMCResult
-        ``samples`` (*couplings, n_chains, n_samples, L, L), ``acceptance``, ``action``.
+        ``samples`` of shape ``couplings + (n_chains, n_samples, L, L)``, ``acceptance``, ``action``.
 
     Example
     -------

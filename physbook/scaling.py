@@ -676,9 +676,9 @@ def learning_curve_theory(eigenvalues, target_coefficients, n, ridge: float = 0.
 
     References
     ----------
-    B. Bordelon, A. Canatar and C. Pehlevan, ICML (2020); A. Canatar, B. Bordelon and
-    C. Pehlevan, Nat. Commun. 12, 2914 (2021); J. B. Simon, M. Dickens, D. Karkada and
-    M. R. DeWeese, TMLR (2023).
+    B. Bordelon, A. Canatar and C. Pehlevan, ICML (2020);
+    A. Canatar, B. Bordelon and C. Pehlevan, Nat. Commun. 12, 2914 (2021);
+    J. B. Simon, M. Dickens, D. Karkada and M. R. DeWeese, TMLR (2023).
     """
     lam, v2, m, lost = _spectrum(eigenvalues, target_coefficients, multiplicities)
     ridge = check_positive("ridge", ridge, allow_zero=True)
