@@ -47,7 +47,7 @@ def main():
         data = D.sample_gmm(4096, *mix, seed=seed)
         held = D.sample_gmm(N, *mix, seed=seed + 100)
         start = time.perf_counter()
-        params = D.train_score(data, width=64, depth=2, n_steps=1500, seed=seed).params
+        params = D.train_score(data, width=64, depth=2, n_steps=5000, batch_size=512, seed=seed).params
         train_s = time.perf_counter() - start
         net = lambda x, t: D.score_net(params, x, t)
         timings, sw = {}, {}
