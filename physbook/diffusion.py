@@ -48,11 +48,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._validate import check_array, check_int, check_positive, check_real
+from ._results import TrainResult
+from ._validate import check_array, check_int, check_positive, check_real, is_tracer
 from .random import Seed, as_generator, as_key
 
 __all__ = [
-    "MLP", "TrainResult", "Commitment",
+    "MLP", "Commitment",
     "sigma", "noise", "sample_gmm", "gmm_log_density", "gmm_score", "empirical_score",
     "init_mlp", "score_net", "train_score",
     "reverse_sde", "sample_sde", "sample_ode", "ode_log_likelihood",
@@ -74,15 +75,6 @@ class MLP(NamedTuple):
     biases: tuple
 
 
-class TrainResult(NamedTuple):
-    """What the training functions return: the trained weights and the loss per step."""
-
-    #: The trained network.
-    params: MLP
-    #: Training loss at every step, shape (n_steps,) (numpy).
-    history: np.ndarray
-
-
 class Commitment(NamedTuple):
     """Probability that two clones of a backward trajectory end in the same class."""
 
@@ -95,10 +87,6 @@ class Commitment(NamedTuple):
 
 
 # --------------------------------------------------------------------------- validation
-
-def _traced(*xs) -> bool:
-    return any(isinstance(x, jax.core.Tracer) for x in xs)
-
 
 def _points(name: str, x, d: int | None = None) -> np.ndarray:
     arr = check_array(name, x, min_ndim=1, dtype="float")
@@ -154,12 +142,12 @@ def _check_mlp(params) -> MLP:
 
 
 def _out(x):
-    return x if _traced(x) else np.asarray(x)
+    return x if is_tracer(x) else np.asarray(x)
 
 
 # --------------------------------------------------------------------------- forward process
 
-def sigma(t):
+def sigma(t) -> np.ndarray:
     r"""Noise level of the forward process, :math:`\sigma_t = \sqrt{1 - e^{-2t}}`.
 
     Parameters
@@ -175,7 +163,7 @@ def sigma(t):
     >>> round(float(sigma(np.log(2.0))), 6)  # sqrt(1 - 1/4)
     0.866025
     """
-    if not _traced(t):
+    if not is_tracer(t):
         t = _time("t", t, ())
     return _out(jnp.sqrt(-jnp.expm1(-2.0 * jnp.asarray(t))))
 
@@ -268,7 +256,7 @@ _gmm_score_jit = jax.jit(_gmm_score)
 
 
 def _gmm_args(x, t, means, covs, weights):
-    if _traced(x, t, means, covs, weights):
+    if is_tracer(x, t, means, covs, weights):
         return x, t, means, covs, weights
     means, covs, weights = _mixture(means, covs, weights)
     x = _points("x", x, means.shape[1])
@@ -282,7 +270,7 @@ def _gmm_args(x, t, means, covs, weights):
     return tuple(jnp.asarray(a) for a in (x, t, means, covs, weights))
 
 
-def gmm_log_density(x, t, means, covs, weights):
+def gmm_log_density(x, t, means, covs, weights) -> np.ndarray:
     r"""Log-density of a Gaussian mixture after the forward process has run for a time ``t``.
 
     The forward process maps each component to a Gaussian, so the diffused density is again a
@@ -317,10 +305,10 @@ def gmm_log_density(x, t, means, covs, weights):
     equations", ICLR (2021).
     """
     args = _gmm_args(x, t, means, covs, weights)
-    return _out((_gmm_log_density if _traced(*args) else _gmm_log_density_jit)(*args))
+    return _out((_gmm_log_density if is_tracer(*args) else _gmm_log_density_jit)(*args))
 
 
-def gmm_score(x, t, means, covs, weights):
+def gmm_score(x, t, means, covs, weights) -> np.ndarray:
     r"""Exact score :math:`\nabla_x \log p_t(x)` of a Gaussian mixture pushed through the forward process.
 
     .. math:: s(x, t) = -\sum_k r_k(x, t)\; C_k(t)^{-1}\big(x - e^{-t} m_k\big), \qquad
@@ -352,7 +340,7 @@ def gmm_score(x, t, means, covs, weights):
     Nature Communications 15, 9957 (2024).
     """
     args = _gmm_args(x, t, means, covs, weights)
-    return _out((_gmm_score if _traced(*args) else _gmm_score_jit)(*args))
+    return _out((_gmm_score if is_tracer(*args) else _gmm_score_jit)(*args))
 
 
 def sample_gmm(n: int, means, covs, weights, *, seed: Seed = None) -> np.ndarray:
@@ -396,7 +384,7 @@ def _empirical_score(x, t, data):
     return -jnp.sum(r * diff, axis=-2) / var[..., 0, :]
 
 
-def empirical_score(x, t, data):
+def empirical_score(x, t, data) -> np.ndarray:
     r"""Exact score of the empirical distribution of a training set, diffused to time ``t > 0``.
 
     The training set :math:`\{y_i\}_{i=1}^n` as a density is a sum of delta peaks; the forward
@@ -430,7 +418,7 @@ def empirical_score(x, t, data):
     G. Biroli, T. Bonnaire, V. de Bortoli and M. Mézard, Nature Communications 15, 9957 (2024);
     H. Ramsauer et al., "Hopfield networks is all you need", ICLR (2021).
     """
-    if not _traced(x, t, data):
+    if not is_tracer(x, t, data):
         data = check_array("data", data, ndim=2, dtype="float")
         x = _points("x", x, data.shape[1])
         t = _time("t", t, x.shape[:-1], positive=True)
@@ -501,7 +489,7 @@ def _score_net(params, x, t):
     return -_mlp(params, h) / sig
 
 
-def score_net(params: MLP, x, t):
+def score_net(params: MLP, x, t) -> np.ndarray:
     r"""Score of the time-conditioned network trained by :func:`train_score`.
 
     The network predicts the noise :math:`\hat z_\theta(x, t)` that was added to a clean point, and
@@ -532,7 +520,7 @@ def score_net(params: MLP, x, t):
     J. Ho, A. Jain and P. Abbeel, NeurIPS (2020).
     """
     params = _check_mlp(params)
-    if not _traced(x, t, *params.weights):
+    if not is_tracer(x, t, *params.weights):
         d = params.weights[-1].shape[1]
         x = _points("x", x, d)
         t = _time("t", t, x.shape[:-1], positive=True)
@@ -904,7 +892,7 @@ def _energy(params, x):
     return _mlp(params, x.astype(params.weights[0].dtype))[..., 0]
 
 
-def ebm_energy(params: MLP, x):
+def ebm_energy(params: MLP, x) -> np.ndarray:
     r"""Energy :math:`E_\theta(x)` of the energy network (a scalar per point), :math:`p_\theta \propto e^{-E_\theta}`.
 
     Parameters
@@ -924,7 +912,7 @@ def ebm_energy(params: MLP, x):
     (4,)
     """
     params = _check_mlp(params)
-    if not _traced(x):
+    if not is_tracer(x):
         x = _points("x", x, params.weights[0].shape[0])
     return _out(_energy(params, jnp.asarray(x)))
 
@@ -933,7 +921,7 @@ def _ebm_score(params, x):
     return -jax.grad(lambda y: jnp.sum(_energy(params, y)))(x)
 
 
-def ebm_score(params: MLP, x):
+def ebm_score(params: MLP, x) -> np.ndarray:
     r"""Score of the energy-based model, :math:`s_\theta(x) = \nabla_x\log p_\theta(x) = -\nabla_x E_\theta(x)` (autodiff).
 
     Parameters
@@ -952,7 +940,7 @@ def ebm_score(params: MLP, x):
     [[-1.0, -0.0]]
     """
     params = _check_mlp(params)
-    if not _traced(x):
+    if not is_tracer(x):
         x = jnp.asarray(_points("x", x, params.weights[0].shape[0]), params.weights[0].dtype)
     return _out(_ebm_score(params, x))
 
