@@ -51,6 +51,7 @@ import numpy as np
 from ._results import TrainResult
 from ._validate import check_array, check_int, check_positive, check_real, is_tracer
 from .random import Seed, as_generator, as_key
+from .stats import Estimate
 
 __all__ = [
     "MLP", "Commitment",
@@ -80,10 +81,9 @@ class Commitment(NamedTuple):
 
     #: Cloning times, shape (n_times,).
     times: np.ndarray
-    #: Fraction of clone pairs ending in the same class, shape (n_times,).
-    probability: np.ndarray
-    #: Binomial standard error of ``probability``, shape (n_times,).
-    error: np.ndarray
+    #: Fraction of clone pairs ending in the same class with its binomial standard error
+    #: (array-valued Estimate, shape (n_times,)).
+    probability: Estimate
 
 
 # --------------------------------------------------------------------------- validation
@@ -1223,14 +1223,14 @@ def commitment(score_fn: ScoreFn, classify: Callable[[np.ndarray], np.ndarray], 
     Returns
     -------
     Commitment
-        ``times``, ``probability`` and its binomial ``error`` (numpy arrays).
+        ``times`` and ``probability`` (an Estimate: fraction and binomial error, numpy arrays).
 
     Example
     -------
     >>> m, S, w = np.array([[-3.0], [3.0]]), np.ones((2, 1, 1)), np.full(2, 0.5)
     >>> score = lambda x, t: gmm_score(x, t, m, S, w)
     >>> c = commitment(score, lambda x: x[:, 0] > 0, [0.2, 4.0], n=400, dim=1, seed=0)
-    >>> bool(c.probability[0] > 0.95 and c.probability[1] < 0.65)
+    >>> bool(c.probability.mean[0] > 0.95 and c.probability.mean[1] < 0.65)
     True
 
     References
@@ -1255,4 +1255,4 @@ def commitment(score_fn: ScoreFn, classify: Callable[[np.ndarray], np.ndarray], 
     labels = np.asarray(classify(np.asarray(ends))).reshape(2, times.size, n)
     probs = np.mean(labels[0] == labels[1], axis=-1)
     err = np.sqrt(np.maximum(probs * (1 - probs), 1.0 / n) / n)
-    return Commitment(times, probs, err)
+    return Commitment(times, Estimate(probs, err))

@@ -181,7 +181,7 @@ def test_speciation_time_and_commitment():
     score = lambda x, t: D.gmm_score(x, t, *classes)
     c = D.commitment(score, lambda x: x @ m > 0, [t_s - 1.2, t_s + 2.5], n=600, dim=4, n_steps=40,
                      seed=1)
-    assert c.probability[0] > 0.95 and c.probability[1] < 0.5 + N_SIGMA * 0.5 / np.sqrt(600) + 0.05
+    assert c.probability.mean[0] > 0.95 and c.probability.mean[1] < 0.5 + N_SIGMA * 0.5 / np.sqrt(600) + 0.05
 
 
 # --------------------------------------------------------------------------- networks
