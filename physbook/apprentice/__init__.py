@@ -32,72 +32,10 @@ N. Wiener (1949).
 """
 from __future__ import annotations
 
-from .signals import (  # noqa: F401
-    GM_SUN_S,
-    chirp,
-    chirp_frequency,
-    noise_sigma,
-    add_noise,
-    overlap,
-    TemplateBank,
-    template_bank,
-    MatchedFilterResult,
-    matched_filter,
-    power_spectrum,
-    wiener_filter,
-    linear_filter,
-    ROC,
-    roc_curve,
-    DenoiserConfig,
-    Denoiser,
-    train_denoiser,
-    denoise,
-)
-from .surrogates import (  # noqa: F401
-    BayesOptResult,
-    bayes_opt,
-    grid_calls,
-)
-from .phases import (  # noqa: F401
-    IsingDataset,
-    ising_dataset,
-    PhaseClassifier,
-    train_classifier,
-    phase_probability,
-    crossing_temperature,
-    PhaseScan,
-    learn_phases,
-)
+from . import signals, surrogates, phases
+from .signals import *  # noqa: F401,F403  (each file's __all__)
+from .surrogates import *  # noqa: F401,F403  (each file's __all__)
+from .phases import *  # noqa: F401,F403  (each file's __all__)
 
-__all__ = [
-    "GM_SUN_S",
-    "chirp",
-    "chirp_frequency",
-    "noise_sigma",
-    "add_noise",
-    "overlap",
-    "TemplateBank",
-    "template_bank",
-    "MatchedFilterResult",
-    "matched_filter",
-    "power_spectrum",
-    "wiener_filter",
-    "linear_filter",
-    "ROC",
-    "roc_curve",
-    "DenoiserConfig",
-    "Denoiser",
-    "train_denoiser",
-    "denoise",
-    "BayesOptResult",
-    "bayes_opt",
-    "grid_calls",
-    "IsingDataset",
-    "ising_dataset",
-    "PhaseClassifier",
-    "train_classifier",
-    "phase_probability",
-    "crossing_temperature",
-    "PhaseScan",
-    "learn_phases",
-]
+# the public names, file by file (each file owns its __all__)
+__all__ = [name for module in (signals, surrogates, phases,) for name in module.__all__]

@@ -30,58 +30,13 @@ differentiate it. Starting points carry leading batch dimensions,
 """
 from __future__ import annotations
 
-from .dynamics import (  # noqa: F401
-    gradient_flow,
-    langevin,
-)
-from .stationary import (  # noqa: F401
-    stationary_points,
-    classify,
-    Stationary,
-)
-from .newton import (  # noqa: F401
-    shifted_newton_step,
-    shifted_newton,
-    damped_newton,
-    DampedPath,
-)
-from .hubbard import (  # noqa: F401
-    hubbard_dimer_energy,
-    hubbard_dimer_scf,
-    hubbard_dimer_exact,
-    SCFPath,
-)
-from .modes import (  # noqa: F401
-    normal_modes,
-    NormalModes,
-    receptance,
-)
-from .markov import (  # noqa: F401
-    generator,
-    relaxation_rates,
-    effective_rate,
-    first_passage_times,
-)
+from . import dynamics, stationary, newton, hubbard, modes, markov
+from .dynamics import *  # noqa: F401,F403  (each file's __all__)
+from .stationary import *  # noqa: F401,F403  (each file's __all__)
+from .newton import *  # noqa: F401,F403  (each file's __all__)
+from .hubbard import *  # noqa: F401,F403  (each file's __all__)
+from .modes import *  # noqa: F401,F403  (each file's __all__)
+from .markov import *  # noqa: F401,F403  (each file's __all__)
 
-__all__ = [
-    "gradient_flow",
-    "langevin",
-    "stationary_points",
-    "classify",
-    "Stationary",
-    "shifted_newton_step",
-    "shifted_newton",
-    "damped_newton",
-    "DampedPath",
-    "hubbard_dimer_energy",
-    "hubbard_dimer_scf",
-    "hubbard_dimer_exact",
-    "SCFPath",
-    "normal_modes",
-    "NormalModes",
-    "receptance",
-    "generator",
-    "relaxation_rates",
-    "effective_rate",
-    "first_passage_times",
-]
+# the public names, file by file (each file owns its __all__)
+__all__ = [name for module in (dynamics, stationary, newton, hubbard, modes, markov,) for name in module.__all__]
