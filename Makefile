@@ -13,7 +13,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NBVAL_TIMEOUT ?= 300
 K ?= 10
 
-.PHONY: all venv chromium book test unit chapters site browser bench timings robustness \
+.PHONY: all venv chromium book test unit chapters site browser bench timings robustness weights \
         lock test-latest pdf set-repo strip clean
 
 all: test
@@ -52,6 +52,10 @@ test: unit chapters site browser
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
+
+# Rebuild the model weights shipped in physbook/apprentice/data/ (fixed seeds; records settings + checksum).
+weights: $(STAMP)
+	$(BIN)/python -m physbook.apprentice.train
 
 timings: $(STAMP)
 	$(BIN)/python .ci/time_chapters.py
