@@ -205,17 +205,27 @@ class HMCResult(NamedTuple):
     action: np.ndarray
 
 
-@partial(jax.jit, static_argnames=("n_steps", "n_burn", "n_leapfrog", "shape", "hot"))
-def _hmc_run(key, phi0, m2, lam, step_size, *, n_steps, n_burn, n_leapfrog, shape, hot):
-    key, k0 = jax.random.split(key)
-    phi0 = 0.1 * jax.random.normal(k0, shape) if hot else jnp.broadcast_to(phi0, shape)
+#: Trajectories per compiled HMC call: runs of any length reuse one compilation per lattice shape.
+_HMC_CHUNK = 256
 
-    def trajectory(phi, key):
-        kp, ku, ke = jax.random.split(key, 3)
-        p = jax.random.normal(kp, phi.shape)
+
+@partial(jax.jit, static_argnames=("n_leapfrog",))
+def _hmc_chunk(phi0, noise, m2, lam, step_size, *, n_leapfrog):
+    """Run ``len(noise)`` HMC trajectories from ``phi0`` (couplings, chains, L, L).
+
+    ``noise[t]`` (couplings, chains, V + 2) holds the V momenta of trajectory t and two normals
+    turned into uniforms by the normal CDF (exact): the randomness is drawn by numpy outside, so
+    the compiled program holds no random-number generator (each one costs seconds of XLA
+    compilation) and does not depend on the run length.
+    """
+    shape = phi0.shape
+
+    def trajectory(phi, g):
+        p = g[..., :-2].reshape(shape)
+        u_acc, u_eps = jax.scipy.special.ndtr(g[..., -2]), jax.scipy.special.ndtr(g[..., -1])
         # jitter the step size per chain and trajectory (+-20%): fixed-length trajectories
         # can resonate with the harmonic modes of the field and stop mixing them
-        eps = step_size * jax.random.uniform(ke, phi.shape[:-2] + (1, 1), minval=0.8, maxval=1.2)
+        eps = step_size * (0.8 + 0.4 * u_eps)[..., None, None]
         h0 = 0.5 * jnp.sum(p * p, axis=(-2, -1)) + _action(phi, m2, lam)
         p1 = p - 0.5 * eps * _force(phi, m2, lam)
 
@@ -229,16 +239,30 @@ def _hmc_run(key, phi0, m2, lam, step_size, *, n_steps, n_burn, n_leapfrog, shap
         s1 = _action(x, m2, lam)
         p1 = p1 - 0.5 * eps * _force(x, m2, lam)
         h1 = 0.5 * jnp.sum(p1 * p1, axis=(-2, -1)) + s1
-        accept = jnp.log(jax.random.uniform(ku, h0.shape)) < h0 - h1
+        accept = jnp.log(u_acc) < h0 - h1
         new = jnp.where(accept[..., None, None], x, phi)
         return new, (new, _action(new, m2, lam), accept)
 
-    keys = jax.random.split(key, n_steps + n_burn)
-    phi, _ = jax.lax.scan(lambda c, k: (trajectory(c, k)[0], None), phi0, keys[:n_burn])
-    _, (samples, s, acc) = jax.lax.scan(trajectory, phi, keys[n_burn:])
+    return jax.lax.scan(trajectory, phi0, noise)
+
+
+def _hmc_run(rng, phi0, m2, lam, step_size, *, n_steps, n_burn, n_leapfrog):
+    """Burn-in plus ``n_steps`` recorded trajectories in chunks of :data:`_HMC_CHUNK` (numpy out)."""
+    shape = phi0.shape
+    total = n_steps + n_burn
+    chunk = min(_HMC_CHUNK, total)
+    phi = jnp.asarray(phi0)
+    samples, actions, accepts = [], [], []
+    for start in range(0, total, chunk):          # a few calls of `chunk` vectorized trajectories
+        noise = rng.standard_normal((chunk,) + shape[:-2] + (shape[-1] * shape[-2] + 2,))
+        phi, (x, s, acc) = _hmc_chunk(phi, noise, m2, lam, step_size, n_leapfrog=n_leapfrog)
+        keep = slice(max(n_burn - start, 0), min(chunk, total - start))   # drop burn-in, padding
+        samples.append(np.asarray(x[keep]))
+        actions.append(np.asarray(s[keep]))
+        accepts.append(np.asarray(acc[keep]))
+    samples, actions, accepts = (np.concatenate(a) for a in (samples, actions, accepts))
     # scan axis (steps) first -> (couplings, chains, steps, ...)
-    return (jnp.moveaxis(samples, 0, 2), jnp.mean(acc.astype(jnp.float64), axis=(0, 2)),
-            jnp.moveaxis(s, 0, 2))
+    return np.moveaxis(samples, 0, 2), accepts.mean(axis=(0, 2)), np.moveaxis(actions, 0, 2)
 
 
 def hmc(L: int, m2, lam, n_samples: int, *, step_size: float = 0.1,
@@ -253,9 +277,11 @@ def hmc(L: int, m2, lam, n_samples: int, *, step_size: float = 0.1,
     :math:`\partial S/\partial\phi(x)=2\sum_\mu[2\phi(x)-\phi(x+\hat\mu)-\phi(x-\hat\mu)]
     +2m^2\phi(x)+4\lambda\phi(x)^3`), and accepts with probability
     :math:`\min(1, e^{-\Delta H})`, which makes the chain exact for
-    :math:`e^{-S}`. The whole run is one jitted ``lax.scan`` vectorized over chains
-    and over couplings: arrays of ``m2`` and ``lam`` (broadcast together) run a whole
-    scan of the phase diagram in one call.
+    :math:`e^{-S}`. Trajectories run in jitted ``lax.scan`` chunks of 256, vectorized
+    over chains and over couplings: arrays of ``m2`` and ``lam`` (broadcast together) run a
+    whole scan of the phase diagram in one call. The Gaussian noise (momenta, and the
+    uniforms of the acceptance test and the step-size jitter, through the normal CDF) comes
+    from a numpy Generator, so one compilation per lattice shape serves runs of any length.
 
     Parameters
     ----------
@@ -275,7 +301,7 @@ def hmc(L: int, m2, lam, n_samples: int, *, step_size: float = 0.1,
     n_burn : int
         Thermalisation trajectories discarded per chain.
     seed : int, numpy Generator or JAX key
-        Randomness.
+        Randomness (turned into a numpy Generator).
     phi0 : array_like, shape (L, L), (n_chains, L, L) or ``couplings + (n_chains, L, L)``, optional
         Starting configurations. Default: a hot start, :math:`0.1\,\mathcal N(0,1)`
         on every site. In the broken phase an ordered start (half the chains
@@ -317,18 +343,19 @@ def hmc(L: int, m2, lam, n_samples: int, *, step_size: float = 0.1,
     n_chains = check_int("n_chains", n_chains, minimum=1)
     n_burn = check_int("n_burn", n_burn, minimum=0)
     shape = (n_c, n_chains, L, L)
+    rng = as_generator(seed)
     if phi0 is None:
-        start = np.zeros(())
+        start = 0.1 * rng.standard_normal(shape)
     else:
         start = _check_field("phi0", phi0).astype(np.float64)
         if start.shape not in ((L, L), (n_chains, L, L), cshape + (n_chains, L, L)):
             raise ValueError(f"phi0 must have shape ({L}, {L}), {(n_chains, L, L)} or "
                              f"{cshape + (n_chains, L, L)}, got {start.shape}")
-        start = start.reshape((n_c, n_chains, L, L)) if start.ndim == len(cshape) + 3 else start
+        start = np.broadcast_to(start.reshape((n_c, n_chains, L, L)) if start.ndim == len(cshape) + 3
+                                else start, shape)
     couplings = [jnp.asarray(np.broadcast_to(a, cshape).reshape(n_c, 1, 1, 1)) for a in (m2_arr, lam_arr)]
-    samples, acc, s = _hmc_run(as_key(seed), jnp.asarray(start), *couplings, step_size,
-                               n_steps=n_samples, n_burn=n_burn, n_leapfrog=n_leapfrog,
-                               shape=shape, hot=phi0 is None)
+    samples, acc, s = _hmc_run(rng, start, *couplings, step_size, n_steps=n_samples,
+                               n_burn=n_burn, n_leapfrog=n_leapfrog)
     samples = np.asarray(samples).reshape(cshape + (n_chains, n_samples, L, L))
     s = np.asarray(s).reshape(cshape + (n_chains, n_samples))
     acc = np.asarray(acc).reshape(cshape)
