@@ -1,6 +1,6 @@
-r"""AI as the physicist's apprentice: learning phases, surrogate-driven discovery, denoising signals.
+r"""AI as the physicist's apprentice: learning phases, surrogate-driven discovery, denoising signals, lensing.
 
-Three applications of machine learning to physics, each next to the physics
+Four applications of machine learning to physics, each next to the physics
 baseline it must be measured against:
 
 * Signals. :func:`chirp` (a Newtonian gravitational-wave inspiral), white
@@ -28,14 +28,16 @@ J. Carrasquilla and R. G. Melko, Nature Physics 13, 431 (2017); L. Wang,
 Phys. Rev. B 94, 195105 (2016); D. R. Jones, M. Schonlau and W. J. Welch,
 J. Global Optim. 13, 455 (1998); C. Cutler and E. E. Flanagan, Phys. Rev. D 49,
 2658 (1994); D. George and E. A. Huerta, Phys. Lett. B 778, 64 (2018);
-N. Wiener (1949).
+N. Wiener (1949); S. J. Warren and S. Dye, ApJ 590, 673 (2003); S. H. Suyu et al.,
+MNRAS 371, 983 (2006).
 """
 from __future__ import annotations
 
-from . import signals, surrogates, phases
+from . import signals, surrogates, phases, lensing
 from .signals import *  # noqa: F401,F403  (each file's __all__)
 from .surrogates import *  # noqa: F401,F403  (each file's __all__)
 from .phases import *  # noqa: F401,F403  (each file's __all__)
+from .lensing import *  # noqa: F401,F403  (each file's __all__)
 
 # the public names, file by file (each file owns its __all__)
-__all__ = [name for module in (signals, surrogates, phases,) for name in module.__all__]
+__all__ = [name for module in (signals, surrogates, phases, lensing,) for name in module.__all__]
