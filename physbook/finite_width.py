@@ -81,6 +81,9 @@ __all__ = [
     "DeepVertex",
     "deep_vertex",
     "deep_four_point_connected",
+    "PARAMETERIZATIONS",
+    "TrainedEnsemble",
+    "trained_ensemble",
     "ntk_change",
 ]
 
@@ -1097,25 +1100,167 @@ def deep_four_point_connected(xs: Any, depth: int, width: int, activation: str =
 # --------------------------------------------------------------------------- #
 # training turns on interactions
 # --------------------------------------------------------------------------- #
+PARAMETERIZATIONS = ("ntk", "mean_field")
+
+
+class TrainedEnsemble(NamedTuple):
+    """An ensemble of one-hidden-layer networks after gradient descent (:func:`trained_ensemble`).
+
+    Attributes
+    ----------
+    outputs : numpy.ndarray, shape (n_networks, n_test)
+        The trained networks at the test inputs.
+    ntk_change : numpy.ndarray, shape (n_networks,)
+        :math:`\\|\\Theta_T-\\Theta_0\\|_F/\\|\\Theta_0\\|_F` on the training inputs, the
+        (learning-rate weighted) neural tangent kernel before and after training.
+    loss : numpy.ndarray, shape (n_networks,)
+        Final training loss :math:`\\tfrac{1}{2n}\\sum_\\mu (f(x_\\mu)-y_\\mu)^2` of every network.
+    """
+
+    outputs: np.ndarray
+    ntk_change: np.ndarray
+    loss: np.ndarray
+
+
+def _gd_one_hidden(X, y, Xt, w, bi, a, b, cw, cb, ca, lr, lr_hidden, n_steps, activation):
+    """Full-batch gradient descent of M one-hidden-layer networks at once (numpy, exact gradients).
+
+    Shapes: X (n, d), w (M, d, N), bi, a (M, N), b (M,). Returns test outputs, relative change of
+    the learning-rate weighted NTK on X, final loss.
+    """
+    act, dact = _act_np(activation), _dact_np(activation)
+    n = X.shape[0]
+    gram = cw ** 2 * X @ X.T + cb ** 2                       # d z / d(w_i, b_i) inner products
+    scale = lr_hidden / lr
+
+    def pre(Xs, w, bi):                                      # (M, n, N)
+        return cw * np.matmul(Xs, w) + cb * bi[:, None, :]
+
+    def ntk(s, ds, a):
+        da = ds * a[:, None, :]
+        return cb ** 2 + scale * ca ** 2 * (s @ s.transpose(0, 2, 1) + (da @ da.transpose(0, 2, 1)) * gram)
+
+    z = pre(X, w, bi)
+    s, ds = act(z), dact(z)
+    theta0 = ntk(s, ds, a)
+    for _ in range(n_steps):                                 # loop over time steps only
+        res = (cb * b[:, None] + ca * np.matmul(s, a[:, :, None])[..., 0] - y) / n   # dL/df (M, n)
+        back = (ca * a[:, None, :]) * ds * res[:, :, None]                          # dL/dz (M, n, N)
+        a = a - lr_hidden * ca * np.matmul(res[:, None, :], s)[:, 0]
+        w = w - lr_hidden * cw * np.matmul(X.T[None], back)
+        bi = bi - lr_hidden * cb * back.sum(1)
+        b = b - lr * cb * res.sum(1)
+        z = pre(X, w, bi)
+        s, ds = act(z), dact(z)
+    theta = ntk(s, ds, a)
+    change = np.linalg.norm(theta - theta0, axis=(1, 2)) / np.linalg.norm(theta0, axis=(1, 2))
+    f_train = cb * b[:, None] + ca * np.matmul(s, a[:, :, None])[..., 0]
+    f_test = cb * b[:, None] + ca * np.matmul(act(pre(Xt, w, bi)), a[:, :, None])[..., 0]
+    return f_test, change, 0.5 * np.mean((f_train - y) ** 2, axis=1)
+
+
+def trained_ensemble(x_train: Any, y_train: Any, x_test: Any, width: int, activation: str = "tanh", *,
+                   parameterization: str = "ntk", n_networks: int = 16, n_steps: int = 100,
+                   learning_rate: float = 0.5, sigma_w2: float = 1.0, sigma_b2: float = 0.1,
+                   sigma_a2: float = 1.0, seed: Seed = None) -> TrainedEnsemble:
+    r"""Train an ensemble of one-hidden-layer networks by gradient descent, in NTK or mean-field scaling.
+
+    The networks are :math:`f = \sigma_b b + c_a\sum_{i=1}^N a_i\,\sigma(\sqrt{\sigma_w^2/d}\,
+    w_i\cdot x + \sigma_b b_i)` with every parameter standard normal at initialisation and
+
+    * ``"ntk"``: :math:`c_a = \sqrt{\sigma_a^2/N}`, one learning rate :math:`\eta` for all
+      parameters (the NTK / standard parameterisation: lazy training as :math:`N\to\infty`);
+    * ``"mean_field"``: :math:`c_a = \sqrt{\sigma_a^2}/N`, learning rate :math:`\eta N` for the
+      hidden-unit parameters :math:`(a_i, w_i, b_i)` and :math:`\eta` for the output bias (the
+      mean-field scaling of Mei, Montanari and Nguyen and of Chizat and Bach; for one hidden layer
+      it is :math:`\mu`P): the function still moves by :math:`O(1)` per step, and so do the
+      features, at any width.
+
+    Every network takes ``n_steps`` steps of full-batch gradient descent on
+    :math:`\tfrac{1}{2n}\sum_\mu (f(x_\mu)-y_\mu)^2` (all networks at once, vectorised). The
+    kernel whose motion is reported is the learning-rate weighted NTK
+    :math:`\Theta(x,x') = \sum_p (\eta_p/\eta)\,\partial_p f(x)\,\partial_p f(x')`, which governs
+    the function's gradient flow :math:`\dot f = -\eta\,\Theta\,(f-y)/n` in both scalings.
+
+    Parameters
+    ----------
+    x_train : array_like, shape (n,) or (n, d)
+    y_train : array_like, shape (n,)
+    x_test : array_like, shape (n_test,) or (n_test, d)
+    width : int
+    activation : {"relu", "erf", "tanh", "linear"}
+    parameterization : {"ntk", "mean_field"}
+    n_networks : int
+        Independent initialisations (vectorised).
+    n_steps : int
+        Gradient-descent steps.
+    learning_rate : float
+        :math:`\eta`.
+    sigma_w2, sigma_b2, sigma_a2 : float
+    seed : int, Generator or JAX key
+
+    Returns
+    -------
+    TrainedEnsemble
+        ``outputs`` (n_networks, n_test), ``ntk_change`` and ``loss`` (n_networks,); numpy arrays.
+
+    Example
+    -------
+    >>> x = np.linspace(-1, 1, 4)
+    >>> trained_ensemble(x, np.sin(3 * x), [0.5], 64, n_networks=3, n_steps=10, seed=0).outputs.shape
+    (3, 1)
+
+    References
+    ----------
+    A. Jacot, F. Gabriel and C. Hongler, NeurIPS (2018); S. Mei, A. Montanari and P.-M. Nguyen,
+    PNAS 115, E7665 (2018); L. Chizat and F. Bach, NeurIPS (2018); G. Yang and E. J. Hu, ICML
+    (2021); D. A. Roberts, S. Yaida and B. Hanin (2022), ch. 11.
+    """
+    X = _inputs(x_train)
+    y = check_array("y_train", y_train, ndim=1, dtype="float")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y_train must have one target per input ({X.shape[0]}), got {y.shape[0]}")
+    Xt = _inputs(x_test)
+    if Xt.shape[1] != X.shape[1]:
+        raise ValueError(f"x_test must have the input dimension of x_train ({X.shape[1]}), got {Xt.shape[1]}")
+    width = check_int("width", width, minimum=1)
+    sw, sb, sa = _hyper(activation, sigma_w2, sigma_b2, sigma_a2)
+    parameterization = check_choice("parameterization", parameterization, PARAMETERIZATIONS)
+    n_networks = check_int("n_networks", n_networks, minimum=1)
+    n_steps = check_int("n_steps", n_steps, minimum=1)
+    lr = check_positive("learning_rate", learning_rate)
+    n, d = X.shape
+    rng = as_generator(seed)
+    w = rng.normal(size=(n_networks, d, width))
+    bi = rng.normal(size=(n_networks, width))
+    a = rng.normal(size=(n_networks, width))
+    b = rng.normal(size=(n_networks,))
+    if parameterization == "ntk":
+        ca, lr_hidden = np.sqrt(sa / width), lr
+    else:
+        ca, lr_hidden = np.sqrt(sa) / width, lr * width
+    out = _gd_one_hidden(X, y, Xt, w, bi, a, b, np.sqrt(sw / d), np.sqrt(sb), ca, lr, lr_hidden,
+                         n_steps, activation)
+    return TrainedEnsemble(*out)
+
+
 def ntk_change(x_train: Any, y_train: Any, width: int, activation: str = "tanh", *,
-               n_networks: int = 16, n_steps: int = 100, learning_rate: float = 0.5,
-               sigma_w2: float = 1.0, sigma_b2: float = 0.1, sigma_a2: float = 1.0,
-               seed: Seed = None) -> np.ndarray:
+               parameterization: str = "ntk", n_networks: int = 16, n_steps: int = 100,
+               learning_rate: float = 0.5, sigma_w2: float = 1.0, sigma_b2: float = 0.1,
+               sigma_a2: float = 1.0, seed: Seed = None) -> np.ndarray:
     r"""Relative change of the empirical NTK of finite networks during gradient descent.
 
-    One-hidden-layer networks in NTK parameterisation,
-    :math:`f = \sigma_b b + \sqrt{\sigma_a^2/N}\sum_i a_i\sigma(\sqrt{\sigma_w^2/d}\,w_i\cdot x
-    + \sigma_b b_i)`, all parameters :math:`\theta` standard normal at
-    initialisation, are trained by full-batch gradient descent on
-    :math:`\tfrac{1}{2n}\sum_\mu (f(x_\mu)-y_\mu)^2`. Returned is
+    One-hidden-layer networks trained as in :func:`trained_ensemble` (NTK or mean-field scaling);
+    returned is
 
     .. math::
 
         \frac{\|\Theta_T - \Theta_0\|_F}{\|\Theta_0\|_F},\qquad
-        \Theta_t(x, x') = \sum_p \partial_{\theta_p} f(x)\,\partial_{\theta_p} f(x'),
+        \Theta_t(x, x') = \sum_p (\eta_p/\eta)\,\partial_{\theta_p} f(x)\,\partial_{\theta_p} f(x'),
 
-    on the training inputs. The infinite-width (NTK) prediction is zero; at
-    finite width it is :math:`O(1/N)`: training switches on the interactions.
+    on the training inputs. In NTK parameterisation the infinite-width prediction is zero and at
+    finite width the change is :math:`O(1/N)`; in mean-field scaling it stays :math:`O(1)` as
+    :math:`N\to\infty` (features are learned).
 
     Parameters
     ----------
@@ -1123,6 +1268,7 @@ def ntk_change(x_train: Any, y_train: Any, width: int, activation: str = "tanh",
     y_train : array_like, shape (n,)
     width : int
     activation : {"relu", "erf", "tanh", "linear"}
+    parameterization : {"ntk", "mean_field"}
     n_networks : int
         Independent initialisations (vectorised).
     n_steps : int
@@ -1147,41 +1293,6 @@ def ntk_change(x_train: Any, y_train: Any, width: int, activation: str = "tanh",
     Yaida and B. Hanin (2022), ch. 11.
     """
     X = _inputs(x_train)
-    y = check_array("y_train", y_train, ndim=1, dtype="float")
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"y_train must have one target per input ({X.shape[0]}), got {y.shape[0]}")
-    width = check_int("width", width, minimum=1)
-    sw, sb, sa = _hyper(activation, sigma_w2, sigma_b2, sigma_a2)
-    n_networks = check_int("n_networks", n_networks, minimum=1)
-    n_steps = check_int("n_steps", n_steps, minimum=1)
-    lr = check_positive("learning_rate", learning_rate)
-    rng = as_generator(seed)
-    n, d = X.shape
-    cw, cb, ca = np.sqrt(sw / d), np.sqrt(sb), np.sqrt(sa / width)
-    w = rng.normal(size=(n_networks, width, d))
-    bi = rng.normal(size=(n_networks, width))
-    a = rng.normal(size=(n_networks, width))
-    b = rng.normal(size=(n_networks,))
-    act, dact = _act_np(activation), _dact_np(activation)
-    gram = cw ** 2 * X @ X.T + cb ** 2                        # d z / d(w_i, b_i) inner products
-
-    def forward(w, bi):
-        z = cw * np.einsum("nd,pid->pni", X, w) + cb * bi[:, None, :]
-        return act(z), dact(z)
-
-    def ntk(s, ds, a):
-        return (cb ** 2 + ca ** 2 * (np.einsum("pni,pmi->pnm", s, s)
-                + np.einsum("pni,pmi,pi->pnm", ds, ds, a ** 2) * gram))
-
-    s, ds = forward(w, bi)
-    theta0 = ntk(s, ds, a)
-    for _ in range(n_steps):
-        res = (cb * b[:, None] + ca * np.einsum("pni,pi->pn", s, a) - y) / n   # dL/df
-        back = ca * a[:, None, :] * ds * res[:, :, None]                      # dL/dz (p, n, N)
-        a = a - lr * ca * np.einsum("pni,pn->pi", s, res)
-        w = w - lr * cw * np.einsum("pni,nd->pid", back, X)
-        bi = bi - lr * cb * back.sum(1)
-        b = b - lr * cb * res.sum(1)
-        s, ds = forward(w, bi)
-    theta = ntk(s, ds, a)
-    return np.linalg.norm(theta - theta0, axis=(1, 2)) / np.linalg.norm(theta0, axis=(1, 2))
+    return trained_ensemble(x_train, y_train, X[:1], width, activation, parameterization=parameterization,
+                          n_networks=n_networks, n_steps=n_steps, learning_rate=learning_rate,
+                          sigma_w2=sigma_w2, sigma_b2=sigma_b2, sigma_a2=sigma_a2, seed=seed).ntk_change

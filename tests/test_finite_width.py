@@ -281,11 +281,62 @@ def test_ntk_change_shrinks_like_one_over_width():
     assert 10 < small / large < 26                         # 1/N predicts 16, 1/sqrt(N) predicts 4
 
 
-def test_ntk_change_gradient_descent_reduces_loss_and_matches_finite_differences():
-    # the analytic NTK equals the Jacobian Gram matrix (checked by finite differences)
+def test_ntk_change_without_training_is_zero():
     x = np.array([-0.5, 0.3, 0.9])
     r0 = fw.ntk_change(x, np.zeros(3), 5, "tanh", n_networks=1, n_steps=1, learning_rate=1e-9, seed=4)
     assert r0[0] < 1e-7                                    # no training, no change
+
+
+@pytest.mark.parametrize("scaling", ["ntk", "mean_field"])
+def test_train_ensemble_equals_autodiff_gradient_descent_and_jacobian_ntk(scaling):
+    # Independent reference: the same initial draws (same Generator order), jax.grad for the steps and
+    # the NTK as the learning-rate weighted Gram matrix of jax.jacobian.
+    import jax
+    import jax.numpy as jnp
+    x, y, xt = np.array([-0.8, -0.1, 0.5, 0.9]), np.array([0.3, -0.2, 0.4, 0.1]), np.array([0.2, -0.6])
+    M, N, steps, lr, sw, sb, sa = 3, 5, 4, 0.2, 1.3, 0.2, 0.8
+    res = fw.trained_ensemble(x, y, xt, N, "tanh", parameterization=scaling, n_networks=M, n_steps=steps,
+                            learning_rate=lr, sigma_w2=sw, sigma_b2=sb, sigma_a2=sa, seed=11)
+    rng = np.random.default_rng(11)
+    w, bi, a, b = (rng.normal(size=(M, 1, N))[:, 0], rng.normal(size=(M, N)), rng.normal(size=(M, N)),
+                   rng.normal(size=M))
+    ca, lr_h = (np.sqrt(sa / N), lr) if scaling == "ntk" else (np.sqrt(sa) / N, lr * N)
+    rates = (lr_h, lr_h, lr_h, lr)
+
+    def f(p, xs):
+        w, bi, a, b = p
+        return np.sqrt(sb) * b + ca * jnp.tanh(np.sqrt(sw) * xs[:, None] * w + np.sqrt(sb) * bi) @ a
+
+    def loss(p):
+        return 0.5 * jnp.mean((f(p, x) - y) ** 2)
+
+    def ntk(p):
+        J = jax.jacobian(lambda q: f(q, x))(p)
+        return sum(r / lr * Jp.reshape(len(x), -1) @ Jp.reshape(len(x), -1).T for r, Jp in zip(rates, J))
+
+    for m in range(M):
+        p = (jnp.asarray(w[m]), jnp.asarray(bi[m]), jnp.asarray(a[m]), jnp.asarray(b[m]))
+        th0 = ntk(p)
+        for _ in range(steps):
+            g = jax.grad(loss)(p)
+            p = tuple(q - r * gq for q, r, gq in zip(p, rates, g))
+        np.testing.assert_allclose(res.outputs[m], f(p, xt), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(res.loss[m], loss(p), rtol=1e-10)
+        th = ntk(p)
+        np.testing.assert_allclose(res.ntk_change[m], np.linalg.norm(th - th0) / np.linalg.norm(th0), rtol=1e-8)
+
+
+def test_mean_field_scaling_learns_features_at_any_width_and_collapses_the_ensemble():
+    x = np.linspace(-1, 1, 6)
+    y = np.sin(3 * x)
+    kw = dict(parameterization="mean_field", n_networks=32, n_steps=30, learning_rate=0.3)
+    small = fw.ntk_change(x, y, 64, "erf", seed=0, **kw).mean()
+    large = fw.ntk_change(x, y, 1024, "erf", seed=1, **kw).mean()
+    assert 0.6 < small / large < 2.0                       # NTK scaling gives ~16 here (test above)
+    assert large > 0.05
+    var = [fw.trained_ensemble(x, y, [0.3], N, "erf", seed=N, **{**kw, "n_networks": 4000}).outputs.var()
+           for N in (4, 32)]
+    assert 5.0 < var[0] / var[1] < 11.0                    # G2 ~ 1/N: 8 at leading order
 
 
 
@@ -325,6 +376,10 @@ def test_bad_inputs_raise_with_argument_names():
         fw.ntk_change([0.0, 1.0], [1.0], 4)
     with pytest.raises(ValueError, match="learning_rate"):
         fw.ntk_change([0.0, 1.0], [1.0, 0.0], 4, learning_rate=0.0)
+    with pytest.raises(ValueError, match="parameterization"):
+        fw.ntk_change([0.0, 1.0], [1.0, 0.0], 4, parameterization="mup")
+    with pytest.raises(ValueError, match="x_test"):
+        fw.trained_ensemble(np.zeros((2, 2)), [1.0, 0.0], [0.5], 4)
     with pytest.raises(ValueError, match="cov"):
         fw.gaussian_moment([[1.0, 0.5], [0.4, 1.0]], 2)
     with pytest.raises(ValueError, match="cov"):
