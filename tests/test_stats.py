@@ -272,3 +272,29 @@ def test_analysis_bad_input():
         stats.crossing([0.0, 1.0], [1.0, -1.0], which="middle")
     with pytest.raises(ValueError, match="window"):
         stats.crossing(np.arange(5.0), np.arange(5.0) - 2, degree=2, window=(0.5, 1.5))
+
+
+# ----------------------------------------------------------------------------- crossing_point
+def test_crossing_point_of_two_lines_is_exact_and_its_error_matches_propagation():
+    x = np.array([0.0, 1.0, 2.0, 3.0])
+    a = stats.Estimate(0.5 - 0.1 * x, np.full(4, 1e-3))          # crosses b at x = 1.5, y = 0.35
+    b = stats.Estimate(0.8 - 0.3 * x, np.full(4, 1e-3))
+    cp = stats.crossing_point(x, a, b, n_boot=4000, seed=0)
+    assert abs(cp.x.mean - 1.5) < 1e-12 and abs(cp.y.mean - 0.35) < 1e-12 and cp.rate == 1.0
+    # linear error propagation at the bracket midpoint: x = 1.5 with d = (b - a) falling by 0.2 per unit;
+    # var(d at t = 1/2) = 2 * (e^2/4 + e^2/4) = e^2, so sd(x) = e / 0.2
+    assert abs(cp.x.error - 1e-3 / 0.2) < 0.1 * 1e-3 / 0.2
+
+
+def test_crossing_point_rejects_bad_input():
+    x = np.array([0.0, 1.0, 2.0])
+    up = stats.Estimate(np.array([0.0, 1.0, 2.0]), np.full(3, 0.1))
+    down = stats.Estimate(np.array([2.0, 1.0, 0.0]), np.full(3, 0.1))
+    with pytest.raises(ValueError, match="no crossing"):
+        stats.crossing_point(x, down, up)                      # b starts below a
+    with pytest.raises(TypeError, match="Estimate"):
+        stats.crossing_point(x, (up.mean, up.error), down)
+    with pytest.raises(ValueError, match="x must be strictly increasing"):
+        stats.crossing_point(x[::-1], up, down)
+    with pytest.raises(ValueError, match="b must hold 3 values"):
+        stats.crossing_point(x, up, stats.Estimate(np.zeros(2), np.zeros(2)))
