@@ -1,7 +1,10 @@
 r"""Signals: gravitational-wave chirps in noise, the matched filter, the Wiener filter and a denoising autoencoder."""
 from __future__ import annotations
 
+import zipfile
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 from typing import NamedTuple
 
 import jax
@@ -35,6 +38,8 @@ __all__ = [
     "Denoiser",
     "train_denoiser",
     "denoise",
+    "save_denoiser",
+    "load_denoiser",
 ]
 
 # =============================================================================
@@ -596,6 +601,7 @@ class DenoiserConfig(NamedTuple):
     snr_range: tuple
     channels: int
     kernel_size: int
+    depth: int = 2
 
 
 class Denoiser(NamedTuple):
@@ -605,9 +611,15 @@ class Denoiser(NamedTuple):
     config: DenoiserConfig
 
 
-def _init_denoiser(key, channels, kernel_size):
-    c, k = channels, kernel_size
-    shapes = [(c, 1), (c, c), (2 * c, c), (c, 2 * c), (c, c), (1, c)]
+def _widths(channels, depth):
+    """Channels per resolution level: c, c, 2c, 2c, 4c, ... (level l has n / 2**l samples)."""
+    return [channels * 2 ** (level // 2) for level in range(depth + 1)]
+
+
+def _init_denoiser(key, channels, kernel_size, depth=2):
+    ch, k = _widths(channels, depth), kernel_size
+    shapes = ([(ch[0], 1)] + [(ch[lv], ch[lv - 1]) for lv in range(1, depth + 1)]
+              + [(ch[lv - 1], ch[lv]) for lv in range(depth, 0, -1)] + [(1, ch[0])])
     keys = jax.random.split(key, len(shapes))
     params = []
     for kk, (o, i) in zip(keys, shapes):
@@ -617,15 +629,21 @@ def _init_denoiser(key, channels, kernel_size):
 
 
 def _denoiser_apply(params, x):
-    """x: (batch, n) whitened data -> (batch, n) estimate of the whitened clean signal."""
+    """x: (batch, n) whitened data -> (batch, n) estimate of the whitened clean signal.
+
+    A 1-D U-Net: ``depth`` strided convolutions down, as many nearest-neighbour upsamplings
+    plus convolutions back up, each added to the encoder output of the same resolution.
+    """
     act = jax.nn.gelu
-    h = x[:, None, :]
-    e1 = act(conv1d(h, *params[0]))                 # (B, c, n)
-    e2 = act(conv1d(e1, *params[1], stride=2))      # (B, c, n/2)
-    e3 = act(conv1d(e2, *params[2], stride=2))      # (B, 2c, n/4)
-    d2 = act(conv1d(jnp.repeat(e3, 2, axis=-1), *params[3])) + e2
-    d1 = act(conv1d(jnp.repeat(d2, 2, axis=-1), *params[4])) + e1
-    return conv1d(d1, *params[5])[:, 0, :]
+    depth = (len(params) - 2) // 2
+    h = act(conv1d(x[:, None, :], *params[0]))                 # (B, c, n)
+    skips = [h]
+    for level in range(1, depth + 1):
+        h = act(conv1d(h, *params[level], stride=2))           # (B, c_l, n / 2**l)
+        skips.append(h)
+    for j, level in enumerate(range(depth, 0, -1)):
+        h = act(conv1d(jnp.repeat(h, 2, axis=-1), *params[depth + 1 + j])) + skips[level - 1]
+    return conv1d(h, *params[-1])[:, 0, :]
 
 
 def _simulate_batch(key, config: DenoiserConfig, batch):
@@ -653,7 +671,8 @@ def _denoiser_step(config, batch_size):
     opt = optax.scale_by_adam()
 
     def loss_fn(p, d, h):
-        return jnp.mean((_denoiser_apply(p, d) - h) ** 2)
+        # relative squared error: every SNR counts alike (a plain MSE is dominated by the loudest chirps)
+        return jnp.mean(jnp.sum((_denoiser_apply(p, d) - h) ** 2, axis=-1) / jnp.sum(h ** 2, axis=-1))
 
     @jax.jit
     def step(p, s, k, lr):
@@ -668,7 +687,7 @@ def _denoiser_step(config, batch_size):
 def _train_denoiser(key, config, n_steps, batch_size, learning_rate):
     opt, step = _denoiser_step(config, batch_size)
     k_init, k_data = jax.random.split(key)
-    params = _init_denoiser(k_init, config.channels, config.kernel_size)
+    params = _init_denoiser(k_init, config.channels, config.kernel_size, config.depth)
     state = opt.init(params)
     # cosine decay to 5 % of the initial rate
     rates = learning_rate * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * np.arange(n_steps) / n_steps)))
@@ -691,7 +710,7 @@ def _check_range(name, value, positive=False):
 
 
 def train_denoiser(t, *, chirp_mass_range=(25.0, 40.0), t_c_range=(0.75, 0.95),
-                   snr_range=(4.0, 40.0), channels: int = 12, kernel_size: int = 9,
+                   snr_range=(4.0, 40.0), channels: int = 12, kernel_size: int = 9, depth: int = 2,
                    n_steps: int = 600, batch_size: int = 32, learning_rate: float = 3e-3,
                    seed: Seed = None) -> TrainResult:
     r"""Train a small 1-D convolutional denoising autoencoder on simulated chirps in white noise.
@@ -699,24 +718,29 @@ def train_denoiser(t, *, chirp_mass_range=(25.0, 40.0), t_c_range=(0.75, 0.95),
     Every step draws a fresh batch: chirps (:func:`chirp`) with uniform chirp
     mass, coalescence time and phase, scaled to an SNR drawn log-uniformly in
     ``snr_range``, plus unit white noise (the data are whitened, :math:`\sigma = 1`).
-    The network :math:`g_\theta` (two strided convolutions down, two
-    upsampling convolutions back with additive skip connections, GELU) minimises
+    The network :math:`g_\theta`, a 1-D U-Net (``depth`` strided convolutions down, as many
+    upsampling convolutions back with additive skip connections, GELU), minimises the relative
+    squared error
 
-    .. math:: \mathcal L(\theta) = \Big\langle \big\lVert g_\theta(d/\sigma) - h/\sigma\big\rVert^2
-              \Big\rangle_{h,\,\xi}
+    .. math:: \mathcal L(\theta) = \Big\langle \frac{\lVert g_\theta(d/\sigma) - h/\sigma\rVert^2}
+              {\lVert h/\sigma\rVert^2}\Big\rangle_{h,\,\xi}
 
-    with Adam (optax) and a cosine learning-rate decay to 5 %; at the optimum
-    :math:`g_\theta(d)` approximates the posterior mean :math:`E[h\mid d]`.
+    (every SNR counts alike; a plain squared error is dominated by the loudest chirps)
+    with Adam (optax) and a cosine learning-rate decay to 5 %. At the optimum
+    :math:`g_\theta(d) = E[h\,\rho^{-2}\mid d]/E[\rho^{-2}\mid d]`, the posterior mean of the
+    signal with each example weighted by :math:`1/\rho^2` (:math:`\rho = \lVert h\rVert/\sigma`).
     Computation is in float32.
 
     Parameters
     ----------
     t : array_like, shape (n,)
-        Uniform sample times in seconds (n divisible by 4).
+        Uniform sample times in seconds, starting at 0 (n divisible by ``2**depth``, at least 8).
     chirp_mass_range, t_c_range, snr_range : (float, float)
         Ranges of the simulated training signals.
     channels, kernel_size : int
         Width (channels of the first layer) and convolution kernel length.
+    depth : int
+        Number of resolution halvings; level :math:`l` has ``channels * 2**(l // 2)`` channels.
     n_steps, batch_size : int
         Adam steps and segments per step.
     learning_rate : float
@@ -744,8 +768,9 @@ def train_denoiser(t, *, chirp_mass_range=(25.0, 40.0), t_c_range=(0.75, 0.95),
     """
     t = check_array("t", t, ndim=1, dtype="float")
     n = t.shape[0]
-    if n < 8 or n % 4:
-        raise ValueError(f"t must have a length >= 8 divisible by 4, got {n}")
+    depth = check_int("depth", depth, minimum=1)
+    if n < 8 or n % 2 ** depth:
+        raise ValueError(f"t must have a length >= 8 divisible by 2**depth = {2 ** depth}, got {n}")
     dt = float(t[1] - t[0])
     if dt <= 0 or not np.allclose(np.diff(t), dt, rtol=1e-6, atol=0):
         raise ValueError("t must be uniformly spaced and increasing")
@@ -757,7 +782,8 @@ def train_denoiser(t, *, chirp_mass_range=(25.0, 40.0), t_c_range=(0.75, 0.95),
         t_c_range=_check_range("t_c_range", t_c_range),
         snr_range=_check_range("snr_range", snr_range, positive=True),
         channels=check_int("channels", channels, minimum=1),
-        kernel_size=check_int("kernel_size", kernel_size, minimum=1))
+        kernel_size=check_int("kernel_size", kernel_size, minimum=1),
+        depth=depth)
     n_steps = check_int("n_steps", n_steps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     learning_rate = check_positive("learning_rate", learning_rate)
@@ -806,3 +832,104 @@ def denoise(model: Denoiser, data, sigma) -> np.ndarray:
     x = (d / s).reshape(-1, d.shape[-1]).astype(np.float32)
     out = np.asarray(_apply_jit(model.params, jnp.asarray(x)), dtype=float)
     return out.reshape(d.shape) * s
+
+
+# ----------------------------------------------------------------------------- shipped weights
+#: File name of the denoiser trained by ``python -m physbook.apprentice.train`` (package data).
+PRETRAINED_FILE = "denoiser.npz"
+
+
+def save_denoiser(model: Denoiser, path) -> Path:
+    """Write a :class:`Denoiser` (float32 weights and its configuration) to a ``.npz`` file.
+
+    Parameters
+    ----------
+    model : Denoiser
+        From :func:`train_denoiser` or :func:`load_denoiser`.
+    path : str or pathlib.Path
+        Destination file (``.npz``).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> net = train_denoiser(np.arange(64) / 64.0, channels=2, n_steps=1, seed=0).params
+    >>> save_denoiser(net, os.path.join(tempfile.mkdtemp(), "net.npz")).suffix
+    '.npz'
+    """
+    if not isinstance(model, Denoiser):
+        raise TypeError(f"model must be a Denoiser (from train_denoiser), got {type(model).__name__}")
+    path = Path(path)
+    arrays = {}
+    for i, (w, b) in enumerate(model.params):
+        arrays[f"w{i}"] = np.asarray(w, dtype=np.float32)
+        arrays[f"b{i}"] = np.asarray(b, dtype=np.float32)
+    for name, value in model.config._asdict().items():
+        arrays[f"config_{name}"] = np.asarray(value)
+    # written entry by entry with a fixed timestamp, so the same weights give the same bytes (checksum)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, value in arrays.items():
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w") as f:
+                np.lib.format.write_array(f, value, allow_pickle=False)
+    return path
+
+
+def load_denoiser(path=None) -> Denoiser:
+    r"""Load a :class:`Denoiser` saved by :func:`save_denoiser`; by default the one shipped with physbook.
+
+    The shipped network (``path=None``) is a 1-D U-Net (16 channels, 4 levels, kernel 9, about
+    70 000 float32 weights) trained by ``python -m physbook.apprentice.train`` (``make weights``)
+    on chirps with :math:`\mathcal M \in [25, 40] M_\odot`, :math:`t_c \in [0.75, 0.95]` s,
+    any phase, at optimal SNRs from 5 to 35, sampled at 256 Hz for one second. The training
+    settings, the file's SHA-256 and the evaluation overlaps are recorded next to it in
+    ``denoiser.json`` (read it with :func:`physbook.apprentice.train.record`).
+
+    Parameters
+    ----------
+    path : str, pathlib.Path or None
+        A ``.npz`` file from :func:`save_denoiser`; None for the shipped weights.
+
+    Returns
+    -------
+    Denoiser
+        Weights (float32 JAX arrays) and configuration, ready for :func:`denoise`.
+
+    Example
+    -------
+    >>> net = load_denoiser()
+    >>> denoise(net, np.zeros(net.config.n), 1.0).shape
+    (256,)
+
+    References
+    ----------
+    O. Ronneberger, P. Fischer and T. Brox, MICCAI (2015) (the U-Net shape).
+    """
+    if path is None:
+        ref = resources.files("physbook.apprentice").joinpath("data", PRETRAINED_FILE)
+        with resources.as_file(ref) as p:
+            return load_denoiser(p)
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"path must be an existing .npz file from save_denoiser, got {str(path)!r}")
+    with np.load(path) as z:
+        keys = set(z.files)
+        fields = DenoiserConfig._fields
+        if not all(f"config_{f}" in keys for f in fields):
+            raise ValueError(f"path {str(path)!r} holds no Denoiser (no configuration arrays)")
+        raw = {f: z[f"config_{f}"] for f in fields}
+        config = DenoiserConfig(
+            n=int(raw["n"]), dt=float(raw["dt"]),
+            chirp_mass_range=tuple(float(v) for v in raw["chirp_mass_range"]),
+            t_c_range=tuple(float(v) for v in raw["t_c_range"]),
+            snr_range=tuple(float(v) for v in raw["snr_range"]),
+            channels=int(raw["channels"]), kernel_size=int(raw["kernel_size"]), depth=int(raw["depth"]))
+        n_layers = 2 * config.depth + 2
+        params = [(jnp.asarray(z[f"w{i}"], jnp.float32), jnp.asarray(z[f"b{i}"], jnp.float32))
+                  for i in range(n_layers)]
+    return Denoiser(params, config)
