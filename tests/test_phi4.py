@@ -105,7 +105,7 @@ def test_hmc_records_action_and_is_reproducible():
 # --------------------------------------------------------------------------- the flow
 
 
-def _random_flow(L, dtype=jnp.float64, seed=0):
+def _random_flow(L, dtype=jnp.float64, seed=0, z2=False):
     """A flow with O(1) random weights (far from the identity), in float64."""
     flow = phi4.init_flow(L, n_layers=4, widths=(6, 5), kernel_size=3, seed=seed)
     rng = np.random.default_rng(seed + 1)
@@ -113,7 +113,8 @@ def _random_flow(L, dtype=jnp.float64, seed=0):
     for kernel, bias in flow.weights:
         weights.append((jnp.asarray(kernel, dtype) + 0.3 * jnp.asarray(rng.normal(size=kernel.shape), dtype),
                         0.3 * jnp.asarray(rng.normal(size=bias.shape), dtype)))
-    return phi4.FlowParams(weights, jnp.array([-0.4, 0.3, 0.2], dtype), L)
+    scalars = [-0.4, 0.3, 0.2] + ([0.7, 1.5] if z2 else [])
+    return phi4.FlowParams(weights, jnp.array(scalars, dtype), L, z2)
 
 
 @pytest.mark.parametrize("layer", [0, 1])
@@ -149,14 +150,95 @@ def test_site_and_zero_mode_layers_match_their_formulas():
     np.testing.assert_allclose(np.asarray(ld), np.log(dy).sum(axis=(1, 2)) + np.log(b), rtol=1e-10)
 
 
-def test_whole_flow_logdet_and_log_q():
+@pytest.mark.parametrize("z2", [False, True])
+def test_whole_flow_logdet_and_log_q(z2):
     L = 4
-    flow = _random_flow(L)
+    flow = _random_flow(L, z2=z2)
     z = jnp.asarray(np.random.default_rng(4).normal(size=(L, L)))
     J = jax.jit(jax.jacfwd(lambda v: phi4.flow_forward(flow, v.reshape(1, L, L))[0].ravel()))(z.ravel())
     _, logabs = jnp.linalg.slogdet(J)
     _, ld = phi4.flow_forward(flow, z[None])
     assert abs(float(ld[0]) - float(logabs)) < 1e-8
+
+
+def test_z2_flow_is_exactly_equivariant():
+    """f(-z) = -f(z) with the same log-det, so q(-phi) = q(phi); a plain flow is not odd."""
+    z = jnp.asarray(np.random.default_rng(5).normal(size=(3, 6, 6)))
+    for z2 in (True, False):
+        flow = _random_flow(6, z2=z2)
+        a, la = phi4.flow_forward(flow, z)
+        b, lb = phi4.flow_forward(flow, -z)
+        odd = float(jnp.abs(a + b).max())
+        if z2:
+            assert odd < 1e-12 and float(jnp.abs(la - lb).max()) < 1e-12, odd
+            assert float(jnp.abs(a).max()) > 0.5          # not trivially zero
+        else:
+            assert odd > 1e-2, odd
+    # the trained kind: float32 weights from init_flow, equivariant to rounding
+    flow = phi4.init_flow(6, n_layers=2, widths=4, z2=True, lam=3.0, m2=-4.0, seed=0)
+    assert flow.z2 and flow.scalars.shape == (5,) and "z2=True" in repr(flow)
+    assert flow.at_size(4).z2
+    z32 = np.asarray(z, np.float32)
+    a, la = phi4.flow_forward(flow, z32)
+    b, lb = phi4.flow_forward(flow, -z32)
+    np.testing.assert_allclose(np.asarray(a), -np.asarray(b), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(la), np.asarray(lb), atol=1e-4)
+    # the vacuum layer starts at the mean-field vacuum v = sqrt(-m2 / (2 lam))
+    assert float(flow.scalars[3]) == pytest.approx(np.sqrt(4.0 / 6.0), rel=1e-6)
+
+
+def test_vacuum_layer_matches_its_formula():
+    flow = _random_flow(4, z2=True)
+    empty = phi4.FlowParams([(k[:0], b[:0]) for k, b in flow.weights], flow.scalars, 4, True)
+    z = jnp.asarray(np.random.default_rng(7).normal(size=(5, 4, 4)))
+    phi, ld = phi4.flow_forward(empty, z)   # site-wise map, vacuum split, zero-mode rescaling
+    delta, a, b = np.exp(np.asarray(flow.scalars[:3]))
+    c, kappa = float(flow.scalars[3]), float(np.exp(flow.scalars[4]))
+    y = a * np.sinh(delta * np.arcsinh(np.asarray(z)))
+    ybar = y.mean(axis=(1, 2), keepdims=True)
+    y2 = y + c * np.tanh(kappa * ybar)
+    want = y2 + (b - 1) * y2.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(np.asarray(phi), want, rtol=1e-10)
+    dy = a * delta * np.cosh(delta * np.arcsinh(np.asarray(z))) / np.sqrt(1 + np.asarray(z) ** 2)
+    g_prime = 1 + c * kappa / np.cosh(kappa * ybar[:, 0, 0]) ** 2
+    np.testing.assert_allclose(np.asarray(ld), np.log(dy).sum(axis=(1, 2)) + np.log(g_prime) + np.log(b),
+                               rtol=1e-10)
+
+
+def test_z2_flow_mcmc_mixes_the_vacua():
+    """Broken phase (m2=-4, lam=3, L=4): the symmetric flow gives <M> = 0 and <sign M> = 0, and
+    the same <|M|> as HMC (which needs ~4000 trajectories per tunnelling here)."""
+    L, m2, lam = 4, -4.0, 3.0
+    flow = phi4.init_flow(L, n_layers=4, widths=8, lam=lam, m2=m2, z2=True, seed=0)
+    flow = phi4.train_flow(flow, m2, lam, n_steps=200, batch_size=64, learning_rate=4e-3, seed=1).params
+    res = phi4.flow_mcmc(flow, 6000, m2=m2, lam=lam, seed=2)
+    m = phi4.magnetization(res.samples)
+    for x in (m, np.sign(m)):
+        est = Estimate(x.mean(), np.sqrt(2 * stats_tau(x) * x.var() / x.size))
+        assert abs(est.mean) < 5 * est.error, est
+    assert np.mean(np.sign(m) > 0) > 0.3 and np.mean(np.sign(m) < 0) > 0.3
+    v = np.sqrt(-m2 / (2 * lam))
+    ref = phi4.hmc(L, m2, lam, 1000, step_size=0.1, n_chains=4, n_burn=50, seed=3,
+                   phi0=np.repeat([v, -v], 2)[:, None, None] * np.ones((4, L, L)))
+    a, b = phi4.measure(res.samples).abs_m, phi4.measure(ref.samples).abs_m
+    assert abs(a.mean - b.mean) < 5 * np.hypot(a.error, b.error), (a, b)
+
+
+def stats_tau(x):
+    from physbook.stats import integrated_time
+    return integrated_time(x)
+
+
+def test_tunnelling_time_counts_changes_of_vacuum():
+    m = np.array([[0.6, 0.1, -0.2, -0.7, -0.1, 0.8],      # + + + - - +: 2 changes
+                  [0.1, 0.2, 0.9, 0.3, -0.3, -0.4]])      # . . + + + +: flicker only, 0 changes
+    est = phi4.tunnelling_time(m, threshold=0.5)
+    assert est.mean == pytest.approx(12 / 2) and est.error == pytest.approx(12 / 2 ** 1.5)
+    frozen = phi4.tunnelling_time(np.full((3, 50), 0.7), threshold=0.5)
+    assert frozen.mean == 150 and frozen.error == np.inf
+    # a random +-1 sequence changes vacuum with probability 1/2 per step
+    flips = np.random.default_rng(0).choice([-1.0, 1.0], size=(4, 5000))
+    assert phi4.tunnelling_time(flips, threshold=0.5).contains(2.0, 5.0)
 
 
 def test_identity_flow_gives_gaussian_log_q():
@@ -299,6 +381,9 @@ def test_magnetization_and_two_point_by_hand():
     (lambda: phi4.flow_mcmc(phi4.init_flow(4, 2, 2, seed=0), 1, m2=1.0, lam=0.0, seed=0), "n"),
     (lambda: phi4.measure(np.ones((5, 4, 4))), "n_blocks"),
     (lambda: phi4.measure(np.ones((2, 2, 30, 4, 4))), "samples"),
+    (lambda: phi4.tunnelling_time(np.ones(5), threshold=0.0), "threshold"),
+    (lambda: phi4.tunnelling_time(np.array([0.1, np.nan]), threshold=0.5), "m"),
+    (lambda: phi4.init_flow(4, z2=True, m2=float("nan"), seed=0), "m2"),
 ])
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
@@ -311,6 +396,7 @@ def test_bad_input_raises_value_error(call, match):
     (lambda: phi4.action("abc", 1.0, 1.0), "phi"),
     (lambda: phi4.hmc(4.0, 1.0, 1.0, 10), "L"),
     (lambda: phi4.hmc(4, "x", 1.0, 10), "m2"),
+    (lambda: phi4.init_flow(4, z2="yes", seed=0), "z2"),
 ])
 def test_bad_input_raises_type_error(call, match):
     with pytest.raises(TypeError, match=match):
