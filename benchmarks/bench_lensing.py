@@ -4,7 +4,8 @@
    ``scipy.ndimage.map_coordinates`` (order 1) called per image; the two agree to rounding.
 2. The evidence-regularized inversion: physbook (one generalized eigendecomposition for every
    lambda, image and noise level) vs the direct method, a dense solve of
-   ``(L^T L / sigma^2 + lambda R) s = L^T d / sigma^2`` for every lambda of the same grid.
+   ``(L^T L / sigma^2 + lambda R) s = L^T d / sigma^2`` for every lambda of the same grid (both with
+   BLAS on one thread, as physbook runs it).
 
 Run alone: ``python benchmarks/bench_lensing.py``. Never asserts on time.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import median_time  # noqa: E402
@@ -28,7 +30,7 @@ def _scipy_trace(sources):
     bx, by = ap.lens_equation(LENS, *ap.pixel_grid(IN, IW))
     h = SW / SN
     rows, cols = (by + SW / 2) / h - 0.5, (bx + SW / 2) / h - 0.5
-    return np.stack([ndimage.map_coordinates(s, [rows, cols], order=1, mode="constant", cval=0.0)
+    return np.stack([ndimage.map_coordinates(s, [rows, cols], order=1, mode="grid-constant", cval=0.0)
                      for s in sources])
 
 
@@ -45,9 +47,10 @@ def bench_ray_trace():
 
 
 def _direct(data, op, sigma, reg, lams):
-    a = op.T @ op / sigma ** 2
-    rhs = data.reshape(len(data), -1) @ op / sigma ** 2
-    return [np.linalg.solve(a + lam * reg, rhs.T) for lam in lams]
+    with threadpool_limits(1, user_api="blas"):                    # the same threads as physbook
+        a = op.T @ op / sigma ** 2
+        rhs = data.reshape(len(data), -1) @ op / sigma ** 2
+        return [np.linalg.solve(a + lam * reg, rhs.T) for lam in lams]
 
 
 def bench_inversion():
