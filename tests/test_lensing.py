@@ -235,6 +235,32 @@ def test_point_lens_ring_radius_is_the_einstein_radius():
     assert abs(ring - te) < width / n
 
 
+def test_radial_profile_and_the_learned_regressor():
+    te = float(ap.einstein_radius(3e11, 900.0, 1650.0, 1050.0))
+    gs = ap.pixel_grid(32, te)
+    ring = ap.ray_trace(np.exp(-(gs[0] ** 2 + gs[1] ** 2) / (2 * (0.03 * te) ** 2)), ap.Lens(te, "point"),
+                        image_n=64, image_width=4 * te, source_width=te)
+    prof = ap.radial_profile(np.stack([ring, 2 * ring]), 4 * te, n_bins=15)
+    np.testing.assert_allclose(prof.sum(axis=-1), 1.0)
+    np.testing.assert_allclose(prof[0], prof[1])                        # brightness scale drops out
+    assert np.argmax(prof[0]) == 7                                      # theta_E is mid-bin 7 of 15
+    # ridge with l2 = 0 is least squares on the standardized profile
+    rng = np.random.default_rng(0)
+    imgs, t = rng.random((30, 12, 12)), rng.uniform(0.8, 1.2, 30)
+    reg = ap.fit_einstein_regressor(imgs, t, image_width=3.0, n_bins=5, l2=0.0)
+    x = ap.radial_profile(imgs, 3.0, 5)
+    design = np.column_stack([x, np.ones(30)])
+    np.testing.assert_allclose(ap.predict_einstein_radius(reg, imgs),
+                               design @ np.linalg.lstsq(design, t, rcond=None)[0], atol=1e-8)
+    # on simulated lenses the regressor learns theta_E
+    te_train = np.repeat(np.linspace(0.9, 1.2, 7), 20)
+    src = ap.random_sources(len(te_train), SN, SW, seed=11)
+    img = np.concatenate([ap.ray_trace(src[te_train == v], ap.Lens(v), image_n=IN, image_width=IW,
+                                       source_width=SW) for v in np.unique(te_train)])
+    reg = ap.fit_einstein_regressor(img, te_train, image_width=IW)
+    assert np.sqrt(np.mean((ap.predict_einstein_radius(reg, img) - te_train) ** 2)) < 0.03
+
+
 # ----------------------------------------------------------------------------- bad input
 def test_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match="lens.profile"):
@@ -273,3 +299,9 @@ def test_bad_inputs_name_the_argument():
         ap.sersic(0.0, 0.0, r_eff=1.0, q=0.0)
     with pytest.raises(ValueError, match="sigma"):
         ap.observe(np.zeros(3), -1.0)
+    with pytest.raises(ValueError, match="theta_e must have one value per image"):
+        ap.fit_einstein_regressor(np.zeros((3, 4, 4)), [1.0, 1.1], image_width=1.0)
+    with pytest.raises(TypeError, match="regressor"):
+        ap.predict_einstein_radius("model", np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="images must be square"):
+        ap.radial_profile(np.zeros((4, 5)), 1.0)
