@@ -174,15 +174,10 @@ def test_z2_flow_is_exactly_equivariant():
             assert float(jnp.abs(a).max()) > 0.5          # not trivially zero
         else:
             assert odd > 1e-2, odd
-    # the trained kind: float32 weights from init_flow, equivariant to rounding
+    # init_flow's kind: five scalars, the vacuum start, z2 kept by at_size
     flow = phi4.init_flow(6, n_layers=2, widths=4, z2=True, lam=3.0, m2=-4.0, seed=0)
     assert flow.z2 and flow.scalars.shape == (5,) and "z2=True" in repr(flow)
     assert flow.at_size(4).z2
-    z32 = np.asarray(z, np.float32)
-    a, la = phi4.flow_forward(flow, z32)
-    b, lb = phi4.flow_forward(flow, -z32)
-    np.testing.assert_allclose(np.asarray(a), -np.asarray(b), atol=1e-5)
-    np.testing.assert_allclose(np.asarray(la), np.asarray(lb), atol=1e-4)
     # the vacuum layer starts at the mean-field vacuum v = sqrt(-m2 / (2 lam))
     assert float(flow.scalars[3]) == pytest.approx(np.sqrt(4.0 / 6.0), rel=1e-6)
 
@@ -211,7 +206,7 @@ def test_z2_flow_mcmc_mixes_the_vacua():
     L, m2, lam = 4, -4.0, 3.0
     flow = phi4.init_flow(L, n_layers=4, widths=8, lam=lam, m2=m2, z2=True, seed=0)
     flow = phi4.train_flow(flow, m2, lam, n_steps=200, batch_size=64, learning_rate=4e-3, seed=1).params
-    res = phi4.flow_mcmc(flow, 6000, m2=m2, lam=lam, seed=2)
+    res = phi4.flow_mcmc(flow, 4000, m2=m2, lam=lam, seed=2)
     m = phi4.magnetization(res.samples)
     for x in (m, np.sign(m)):
         est = Estimate(x.mean(), np.sqrt(2 * stats_tau(x) * x.var() / x.size))
