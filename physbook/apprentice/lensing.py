@@ -18,7 +18,8 @@ recovered by the regularized (semi-linear) inversion of Warren and Dye with the
 regularization strength set by the Bayesian evidence (:func:`invert`), with a
 hand-written prior (identity, gradient, curvature) or a Gaussian prior learned from
 simulated sources (:func:`fit_source_prior`). :func:`fit_einstein_radius` estimates the
-lens strength by the evidence. Everything is float64 numpy.
+lens strength by the evidence, :func:`fit_einstein_regressor` by a regression learned from
+simulated lenses. Everything is float64 numpy.
 
 References
 ----------
