@@ -18,6 +18,12 @@ baseline it must be measured against:
   trained far from :math:`T_c` (:func:`train_classifier`,
   :func:`phase_probability`, :func:`learn_phases` with a bootstrap over
   models), :func:`crossing_temperature`; unsupervised PCA is :func:`physbook.stats.pca`.
+* Lensing. Ray tracing through point-mass and isothermal lenses with external
+  shear (:class:`Lens`, :func:`ray_trace`, :func:`einstein_radius`), the lensing
+  operator (:func:`lensing_operator`), the evidence-regularized source
+  inversion (:func:`invert`) with a hand-written or a learned Gaussian prior
+  (:func:`fit_source_prior`), and the Einstein radius by the evidence
+  (:func:`fit_einstein_radius`) or by a learned regressor (:func:`fit_einstein_regressor`).
 
 Networks are tiny JAX models trained with optax (float32); everything else is
 float64. Randomness enters only through ``seed``.
