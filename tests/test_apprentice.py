@@ -247,17 +247,21 @@ def test_save_and_load_denoiser_round_trip(denoiser, tmp_path):
         ap.load_denoiser(tmp_path / "other.npz")
     with pytest.raises(ValueError, match="depth"):
         ap.train_denoiser(T_AXIS, depth=0)
+    with pytest.raises(ValueError, match="objective"):
+        ap.train_denoiser(T_AXIS, objective="l1")
     with pytest.raises(ValueError, match="divisible"):
         ap.train_denoiser(np.arange(24) / 24.0, depth=4)
     with pytest.raises(TypeError, match="model"):
         ap_train.evaluate("net")
 
 
-def test_deeper_denoiser_shapes():
-    net = ap.train_denoiser(T_AXIS, channels=4, depth=4, n_steps=2, seed=0).params
+def test_deeper_denoiser_shapes(shipped):
+    net = shipped[0]                                            # channels 16, depth 4
     widths = [w.shape[0] for w, _ in net.params]
-    assert widths == [4, 4, 8, 8, 16, 8, 8, 4, 4, 1]          # c, c, 2c, 2c, 4c down; mirrored up
+    assert widths == [16, 16, 32, 32, 64, 32, 32, 16, 16, 1]   # c, c, 2c, 2c, 4c down; mirrored up
     assert ap.denoise(net, np.zeros((3, 256)), 1.0).shape == (3, 256)
+    d = ap.add_noise(ap.chirp(T_AXIS, t_c=0.9), 10.0, seed=0)
+    np.testing.assert_allclose(ap.denoise(net, 2 * d, 0.6), 2 * ap.denoise(net, d, 0.3), rtol=1e-5, atol=1e-6)
 
 
 # ----------------------------------------------------------------------------- Bayesian optimisation

@@ -39,7 +39,7 @@ __all__ = ["SETTINGS", "EVAL_SNRS", "OUT_OF_RANGE_MASSES", "evaluate", "record",
 
 #: Training settings of the shipped network (``python -m physbook.apprentice.train``).
 SETTINGS = dict(n=256, sample_rate=256.0, chirp_mass_range=(25.0, 40.0), t_c_range=(0.75, 0.95),
-                snr_range=(5.0, 35.0), channels=16, kernel_size=9, depth=4,
+                snr_range=(5.0, 35.0), channels=16, kernel_size=9, depth=4, objective="relative",
                 n_steps=14000, batch_size=64, learning_rate=2e-3, seed=0,
                 eval_seed=20261129, n_eval=400)
 #: Optimal SNRs of the recorded evaluation.
@@ -231,7 +231,7 @@ def main(argv=None) -> int:
         model, loss = sg.train_denoiser(
             t, chirp_mass_range=cfg["chirp_mass_range"], t_c_range=cfg["t_c_range"],
             snr_range=cfg["snr_range"], channels=cfg["channels"], kernel_size=cfg["kernel_size"],
-            depth=cfg["depth"], n_steps=cfg["n_steps"], batch_size=cfg["batch_size"],
+            depth=cfg["depth"], objective=cfg["objective"], n_steps=cfg["n_steps"], batch_size=cfg["batch_size"],
             learning_rate=cfg["learning_rate"], seed=cfg["seed"])
         seconds = round(time.perf_counter() - start, 1)
         sg.save_denoiser(model, npz)
