@@ -1104,21 +1104,15 @@ PARAMETERIZATIONS = ("ntk", "mean_field")
 
 
 class TrainedEnsemble(NamedTuple):
-    """An ensemble of one-hidden-layer networks after gradient descent (:func:`trained_ensemble`).
+    """An ensemble of one-hidden-layer networks after gradient descent (:func:`trained_ensemble`)."""
 
-    Attributes
-    ----------
-    outputs : numpy.ndarray, shape (n_networks, n_test)
-        The trained networks at the test inputs.
-    ntk_change : numpy.ndarray, shape (n_networks,)
-        :math:`\\|\\Theta_T-\\Theta_0\\|_F/\\|\\Theta_0\\|_F` on the training inputs, the
-        (learning-rate weighted) neural tangent kernel before and after training.
-    loss : numpy.ndarray, shape (n_networks,)
-        Final training loss :math:`\\tfrac{1}{2n}\\sum_\\mu (f(x_\\mu)-y_\\mu)^2` of every network.
-    """
-
+    #: The trained networks at the test inputs. (numpy.ndarray, shape ``(n_networks, n_test)``)
     outputs: np.ndarray
+    #: Relative change :math:`\|\Theta_T-\Theta_0\|_F/\|\Theta_0\|_F` of the learning-rate weighted
+    #: neural tangent kernel on the training inputs. (numpy.ndarray, shape ``(n_networks,)``)
     ntk_change: np.ndarray
+    #: Final training loss :math:`\tfrac{1}{2n}\sum_\mu (f(x_\mu)-y_\mu)^2` of every network.
+    #: (numpy.ndarray, shape ``(n_networks,)``)
     loss: np.ndarray
 
 

@@ -896,7 +896,7 @@ def load_denoiser(path=None) -> Denoiser:
     on chirps with :math:`\mathcal M \in [25, 40] M_\odot`, :math:`t_c \in [0.75, 0.95]` s,
     any phase, at optimal SNRs from 5 to 35, sampled at 256 Hz for one second. The training
     settings, the file's SHA-256 and the evaluation overlaps are recorded next to it in
-    ``denoiser.json`` (read it with :func:`physbook.apprentice.train.record`).
+    ``denoiser.json`` (read it with ``physbook.apprentice.train.record()``).
 
     Parameters
     ----------
