@@ -11,9 +11,13 @@ STAMP    := $(VENV)/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NBVAL_TIMEOUT ?= 300
+# JAX's persistent compilation cache: the unit tests, nbval and the site build compile many of the
+# same programs; the second compile of a program is a disk read (issue #24: make test time).
+export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.cache/jax
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0.2
 K ?= 10
 
-.PHONY: all venv chromium book test unit chapters site browser bench timings robustness weights \
+.PHONY: all venv chromium book test unit chapters site browser bench timings robustness check-power weights \
         lock test-latest pdf set-repo strip clean
 
 all: test
@@ -60,8 +64,13 @@ weights: $(STAMP)
 timings: $(STAMP)
 	$(BIN)/python .ci/time_chapters.py
 
+# K fresh random seeds per chapter (printed); SEEDS=a,b,c pins them.
 robustness: $(STAMP)
-	$(BIN)/python .ci/robustness.py --k $(K)
+	$(BIN)/python .ci/robustness.py --k $(K) $(if $(SEEDS),--seeds $(SEEDS),)
+
+# Mutation run: every named check must fail when its claim is moved by its stated precision.
+check-power: $(STAMP)
+	$(BIN)/python .ci/robustness.py --power $(if $(SEEDS),--seeds $(SEEDS),)
 
 # Exact versions for Python 3.11 on x86-64 Linux (CI, Binder, make book), from pyproject's ranges.
 lock:

@@ -3,6 +3,16 @@
 Usage::
 
     python .ci/robustness.py [--k K] [--seeds 0,3,7] [--jobs 2] [--timeout 600] [chapters/NN_x.ipynb ...]
+    python .ci/robustness.py --power [--seeds 0] [chapters/NN_x.ipynb ...]      # make check-power
+
+Seeds: ``--k K`` draws K fresh random seeds each run (printed, with the command that reruns one),
+so no check can be tuned, knowingly or not, to a fixed set; ``--seeds`` pins them.
+
+``--power`` (``make check-power``) runs each chapter once and reports, for every named check,
+whether it detects its mutation: ``check_close``/``check_exact`` evaluated against the expected
+value moved by twice the claimed precision, ``check_bound`` against its bound moved by its stated
+margin (see ``physbook.stats``). A check that would still pass the mutated claim cannot fail
+where its sentence says it should; the run exits 1 unless every check detects its mutation.
 
 For each chapter and each ``SEED`` the source of the chapter's code cell tagged ``parameters``
 is replaced by ``SEED = <seed>`` and the notebook is executed top to bottom in a fresh kernel
@@ -228,6 +238,63 @@ def closest_margins(results: list, top: int = 25) -> list:
     return sigma[:top] + [d for d in rows if d["unit"] != "sigma"][:top]
 
 
+def fresh_seeds(k: int) -> list:
+    """``k`` distinct seeds in [0, 10^6) from the operating system's entropy (not reproducible
+    on purpose: the command that reruns them is printed)."""
+    import secrets
+    seeds: list = []
+    while len(seeds) < k:
+        s = secrets.randbelow(10**6)
+        if s not in seeds:
+            seeds.append(s)
+    return seeds
+
+
+def render_power(results: list, chapters: list) -> tuple[str, bool]:
+    """The mutation report: every logged check with its window, claim and detected flag.
+
+    Returns the Markdown text and whether every run passed and every check detected its mutation.
+    """
+    lines = ["## Per chapter", "",
+             "| chapter | run | checks | close | exact | bound | detected | tightest claim |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
+    ok = True
+    undetected = []
+    by = {r["chapter"]: r for r in results}
+    for ch in chapters:
+        r = by.get(ch)
+        rows = r.get("checks", []) if r else []
+        kinds = [row.get("kind") for row in rows]
+        det = sum(bool(row.get("detected")) for row in rows)
+        rel = [row["claim_abs"] / abs(row["expected"]) for row in rows
+               if row.get("kind") in ("close", "exact") and row.get("expected")
+               and row.get("claim_abs") is not None]
+        tight = f"{100 * min(rel):.3g} %" if rel else "-"
+        run_ok = bool(r and r["ok"])
+        ok &= run_ok and det == len(rows) and len(rows) > 0
+        lines.append(f"| {ch} | {'ok' if run_ok else 'FAIL'} | {len(rows)} | "
+                     f"{kinds.count('close')} | {kinds.count('exact')} | {kinds.count('bound')} | "
+                     f"{det}/{len(rows)} | {tight} |")
+        undetected += [(ch, row) for row in rows if not row.get("detected")]
+    fails = [r for r in results if not r["ok"]]
+    lines += ["", f"## Runs that failed ({len(fails)})", ""]
+    lines += [f"- {r['chapter']} SEED={r['seed']} cell {r.get('cell')}: "
+              f"{' '.join(str(r.get('reason', '')).split())[:600]}" for r in fails] or ["none"]
+    lines += ["", f"## Checks that do not detect their mutation ({len(undetected)})", ""]
+    lines += [f"- {ch}: {row['name']} ({row['kind']}): value {row['value']:.6g}, "
+              f"{row['threshold']}, claim {row['claim']}" for ch, row in undetected] or ["none"]
+    lines += ["", "## Every check", "",
+              "| chapter | check | kind | value | threshold | window | claim | detected |",
+              "|---|---|---|---:|---|---:|---|---|"]
+    for ch in chapters:
+        for row in (by.get(ch) or {}).get("checks", []):
+            win = row.get("window")
+            lines.append(f"| {ch} | {row['name']} | {row['kind']} | {row['value']:.6g} | "
+                         f"{row['threshold']} | {'' if win is None else f'{win:.3g}'} | "
+                         f"{row['claim']} | {'yes' if row.get('detected') else 'NO'} |")
+    return "\n".join(lines) + "\n", ok
+
+
 def render(results: list, seeds: list, chapters: list, wall: float, jobs: int) -> str:
     by = {(r["chapter"], r["seed"]): r for r in results}
     lines = []
@@ -285,11 +352,13 @@ def render(results: list, seeds: list, chapters: list, wall: float, jobs: int) -
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("chapters", nargs="*", help="notebooks (default: chapters/*.ipynb)")
-    ap.add_argument("--k", type=int, default=10, help="seeds 0..K-1 (default 10)")
+    ap.add_argument("--k", type=int, default=10, help="K fresh random seeds (default 10)")
     ap.add_argument("--seeds", default=None, help="comma-separated seeds (overrides --k)")
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per cell (default 600)")
-    ap.add_argument("--out", default=str(OUT_DIR), help="folder for robustness.json / .md")
+    ap.add_argument("--out", default=None, help="folder for the .json / .md reports")
+    ap.add_argument("--power", action="store_true",
+                    help="mutation report: does every check detect a claim moved by its precision")
     args = ap.parse_args(argv)
 
     if args.seeds:
@@ -300,7 +369,7 @@ def main(argv=None) -> int:
     else:
         if args.k < 1:
             ap.error(f"--k must be >= 1, got {args.k}")
-        seeds = list(range(args.k))
+        seeds = fresh_seeds(args.k)
     if any(s < 0 for s in seeds):
         ap.error("seeds must be non-negative")
     if args.jobs < 1:
@@ -322,8 +391,13 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
 
+    if args.power and not args.seeds:
+        seeds = [0]
     chapters = [p.name for p in paths]
     jobs = [(p, s) for s in seeds for p in paths]
+    if not args.power:
+        print(f"robustness: seeds {','.join(map(str, seeds))}; rerun one with "
+              f"`make robustness SEEDS={seeds[0]}` (or SEEDS=a,b,c)", flush=True)
     print(f"robustness: {len(paths)} chapters x {len(seeds)} seeds = {len(jobs)} runs, "
           f"{args.jobs} at a time", flush=True)
     results = []
@@ -343,10 +417,21 @@ def main(argv=None) -> int:
             print(f"  [{len(results):3d}/{len(jobs)}] {p.name} SEED={s}: {r['wall_s']:.1f} s {verdict}",
                   flush=True)
     wall = time.perf_counter() - start
+    if args.power:
+        report, ok = render_power(results, chapters)
+        print()
+        print(report)
+        out = Path(args.out or ROOT / "_build" / "check-power")
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "check_power.md").write_text("# make check-power\n\n" + report)
+        (out / "check_power.json").write_text(json.dumps(
+            {"seeds": seeds, "results": sorted(results, key=lambda r: r["chapter"])}, indent=1))
+        print(f"written: {out / 'check_power.md'} and check_power.json")
+        return 0 if ok else 1
     report = render(results, seeds, chapters, wall, args.jobs)
     print()
     print(report)
-    out = Path(args.out)
+    out = Path(args.out or OUT_DIR)
     out.mkdir(parents=True, exist_ok=True)
     (out / "robustness.md").write_text("# make robustness\n\n" + report)
     (out / "robustness.json").write_text(json.dumps(

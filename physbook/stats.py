@@ -45,12 +45,15 @@ __all__ = [
     "N_SIGMA",
     "check_close",
     "check_bound",
+    "check_exact",
+    "CheckTooWeak",
 ]
 
 #: Default width of a statistical check, in standard errors. With Gaussian errors a two-sided
-#: 5-sigma check fails by chance with probability 5.7e-7; the book runs of order 10^2 such checks
-#: per build, so a false alarm is expected less than once in 10^4 builds (and once in 10^3 runs of
-#: ``make robustness`` with K = 10 seeds).
+#: 5-sigma check fails by chance with probability 5.7e-7; with a few hundred such checks per build
+#: a false alarm is expected about once in 10^4 builds -- for checks whose estimator is close to
+#: Gaussian. Heavy-tailed estimators (ratios of small means, variances of variances) need a larger
+#: sample or a robust estimator to keep that rate; ``make robustness`` measures it on fresh seeds.
 N_SIGMA = 5.0
 
 
@@ -692,44 +695,77 @@ def _scalar(name: str, value) -> float:
     return check_real(name, value)
 
 
-def _log_check(name: str, value: float, threshold: str, margin: float | None, passed: bool,
-               *, kind: str, z: float | None = None, n_sigma: float | None = None,
-               margin_relative: float | None = None) -> None:
+class CheckTooWeak(AssertionError):
+    """A check whose acceptance window is wider than the precision its sentence claims.
+
+    Raised whatever the data: a check that would pass a result twice as far from the claim as
+    the sentence allows is a defect of the chapter, not bad luck.
+    """
+
+
+def _log_check(record: dict) -> None:
     """Append one check record to the JSON-lines file named by ``PHYSBOOK_CHECK_LOG`` (if set).
 
-    ``margin_sigma`` is the slack before the check fails, in standard errors (``None`` for a bound
-    without an error bar, whose slack is ``margin_relative``); ``unit`` says which one applies.
+    Every record has ``name``, ``kind`` (close / bound / exact), ``value``, ``threshold`` (text),
+    ``passed``, ``detected`` (whether the mutated claim fails, see :func:`check_close`),
+    ``claim`` (text) and the slack before failure: ``margin_sigma`` in standard errors when the
+    check has an error bar (``unit`` = "sigma"), else ``margin_relative`` (``unit`` = "relative",
+    the slack as a fraction of the claimed precision).
     """
     path = os.environ.get("PHYSBOOK_CHECK_LOG")
     if not path:
         return
-    record = {"name": name, "value": float(value), "threshold": threshold, "kind": kind,
-              "unit": "sigma" if margin is not None else "relative",
-              "margin_sigma": None if margin is None else float(margin),
-              "margin_relative": None if margin_relative is None else float(margin_relative),
-              "z": None if z is None else float(z),
-              "n_sigma": None if n_sigma is None else float(n_sigma), "passed": bool(passed)}
+    clean = {k: (float(v) if isinstance(v, (float, np.floating, np.integer)) and
+                 not isinstance(v, bool) else v) for k, v in record.items()}
     with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record) + "\n")
+        fh.write(json.dumps(clean) + "\n")
 
 
-def check_close(name: str, value, expected, error, *, n_sigma: float = N_SIGMA) -> float:
-    r"""Assert that a measured ``value`` agrees with ``expected`` within ``n_sigma`` error bars.
+def _claim(name: str, expected: float, within, within_abs) -> tuple[float, str]:
+    """The claimed precision as an absolute half-width, and its text."""
+    if (within is None) == (within_abs is None):
+        raise TypeError(f"check {name!r} needs the precision its sentence claims: give exactly one "
+                        f"of within= (relative to the expected value) or within_abs= (absolute), "
+                        f"got within={within!r}, within_abs={within_abs!r}")
+    if within is not None:
+        within = check_positive("within", _scalar("within", within))
+        if expected == 0:
+            raise ValueError(f"check {name!r}: within= is relative to the expected value, which "
+                             f"is 0; state the precision with within_abs= instead")
+        return within * abs(expected), f"+-{100 * within:.3g} %"
+    within_abs = check_positive("within_abs", _scalar("within_abs", within_abs))
+    return within_abs, f"+-{within_abs:.3g}"
 
-    The check of a chapter's claim "simulation = theory": it passes when
-    :math:`|\mathrm{value} - \mathrm{expected}| \le n_\sigma\,\mathrm{error}`. With the
-    default :data:`N_SIGMA` = 5 a correct claim fails with probability < 1e-6 (Gaussian errors),
-    whatever the seed. The margin is logged for ``make robustness`` when the environment variable
-    ``PHYSBOOK_CHECK_LOG`` names a file.
+
+def check_close(name: str, value, expected, error, *, within=None, within_abs=None,
+                n_sigma: float = N_SIGMA) -> float:
+    r"""Assert that a measured ``value`` agrees with ``expected`` within ``n_sigma`` error bars,
+    and that this window is no wider than the precision the sentence claims.
+
+    The check of a chapter's claim "simulation = theory to within 2 %": it passes when
+    :math:`|\mathrm{value} - \mathrm{expected}| \le n_\sigma\,\mathrm{error}`. The claimed
+    precision :math:`c` is ``within`` x ``|expected|`` (relative) or ``within_abs``; a window
+    :math:`n_\sigma\,\mathrm{error} > c` raises :class:`CheckTooWeak` whatever the data, because
+    such a check would pass results the sentence rules out.
+
+    Mutation (``make check-power``): the check is evaluated a second time against the expected
+    value moved by :math:`\pm 2c`; it *detects* the mutation when both moved values fail. The
+    result is logged as ``detected`` when ``PHYSBOOK_CHECK_LOG`` names a file.
+
+    With Gaussian errors and the default :data:`N_SIGMA` = 5 a correct claim fails with
+    probability 5.7e-7 per check; estimators with heavy tails need a larger sample or a robust
+    estimator to keep that rate (``make robustness`` measures it).
 
     Parameters
     ----------
     name : str
-        What is checked (appears in the failure message and the robustness table).
+        What is checked (appears in the failure message and the reports).
     value, expected : float
         Measurement and theory.
     error : float
         One standard error of ``value - expected`` (> 0, finite).
+    within, within_abs : float
+        The precision the text claims, relative to ``|expected|`` or absolute (exactly one).
     n_sigma : float
         Allowed deviation in standard errors.
 
@@ -738,69 +774,136 @@ def check_close(name: str, value, expected, error, *, n_sigma: float = N_SIGMA) 
     float
         The deviation in standard errors, :math:`|\mathrm{value}-\mathrm{expected}|/\mathrm{error}`.
 
+    Raises
+    ------
+    CheckTooWeak
+        When ``n_sigma * error`` exceeds the claimed precision.
+    AssertionError
+        When the value is outside the window.
+
     Example
     -------
-    >>> round(check_close("mean", 0.51, 0.5, 0.01), 6)
+    >>> round(check_close("mean", 0.51, 0.5, 0.01, within=0.2), 6)
     1.0
     """
     value = _scalar("value", value)
     expected = _scalar("expected", expected)
     error = check_positive("error", _scalar("error", error))
     n_sigma = check_positive("n_sigma", n_sigma)
+    claim, claim_text = _claim(name, expected, within, within_abs)
+    window = n_sigma * error
     z = abs(value - expected) / error
     passed = z <= n_sigma
-    _log_check(name, value, f"{expected:.6g} +/- {n_sigma:g} x {error:.3g}", n_sigma - z, passed,
-               kind="close", z=z, n_sigma=n_sigma)
+    detected = all(abs(value - (expected + s * 2 * claim)) > window for s in (-1.0, 1.0))
+    weak = window > claim * (1 + 1e-9)
+    _log_check({"name": name, "kind": "close", "value": value, "expected": expected,
+                "error": error, "window": window, "claim_abs": claim, "claim": claim_text,
+                "threshold": f"{expected:.6g} +/- {n_sigma:g} x {error:.3g}",
+                "unit": "sigma", "margin_sigma": n_sigma - z, "margin_relative": None,
+                "z": z, "n_sigma": n_sigma, "passed": bool(passed and not weak),
+                "too_weak": bool(weak), "detected": bool(detected)})
+    if weak:
+        raise CheckTooWeak(f"{name}: window +-{window:.3g} ({n_sigma:g} x error {error:.3g}) is "
+                           f"wider than the claimed precision {claim_text} (+-{claim:.3g} of "
+                           f"{expected:.6g}); measure more precisely or claim less")
     if not passed:
         raise AssertionError(f"{name}: measured {value:.6g}, expected {expected:.6g}; "
                              f"|deviation| = {z:.2f} sigma > {n_sigma:g} sigma (sigma = {error:.3g})")
     return float(z)
 
 
-def check_bound(name: str, value, *, lower=None, upper=None, error=None,
-                n_sigma: float = 0.0) -> float:
-    r"""Assert ``lower < value < upper`` (either bound optional), with a safety margin.
+def check_exact(name: str, value, expected, *, within=None, within_abs=None) -> float:
+    r"""Assert an identity or a deterministic fact: :math:`|\mathrm{value}-\mathrm{expected}|\le c`.
 
-    With ``error`` given, the bound must hold by ``n_sigma`` standard errors
-    (:math:`\mathrm{value} - n_\sigma\,\mathrm{error} > \mathrm{lower}`); the returned margin is
-    the distance to the nearest bound in units of ``error`` (the logged ``margin_sigma`` is that
-    distance minus ``n_sigma``, the slack before the check fails). Without ``error`` the margin
-    is the relative distance to the nearest bound.
+    For quantities without sampling noise (exact enumeration against a closed form, a symmetry
+    to rounding, a count that must be zero). ``c`` is ``within`` x ``|expected|`` or
+    ``within_abs``, the precision the text claims; the mutation run moves ``expected`` by
+    :math:`\pm 2c` and expects the check to fail.
+
+    Returns
+    -------
+    float
+        The deviation as a fraction of ``c``.
 
     Example
     -------
-    >>> round(check_bound("ratio", 3.0, lower=2.0, error=0.25), 6)
+    >>> check_exact("fixed points that move", 0, 0, within_abs=0.5)
+    0.0
+    """
+    value = _scalar("value", value)
+    expected = _scalar("expected", expected)
+    claim, claim_text = _claim(name, expected, within, within_abs)
+    dev = abs(value - expected)
+    passed = dev <= claim
+    detected = all(abs(value - (expected + s * 2 * claim)) > claim for s in (-1.0, 1.0))
+    _log_check({"name": name, "kind": "exact", "value": value, "expected": expected,
+                "error": None, "window": claim, "claim_abs": claim, "claim": claim_text,
+                "threshold": f"{expected:.6g} {claim_text}", "unit": "relative",
+                "margin_sigma": None, "margin_relative": 1 - dev / claim, "z": None,
+                "n_sigma": None, "passed": bool(passed), "too_weak": False,
+                "detected": bool(detected)})
+    if not passed:
+        raise AssertionError(f"{name}: got {value:.10g}, expected {expected:.10g} {claim_text} "
+                             f"(off by {dev:.3g})")
+    return float(dev / claim)
+
+
+def check_bound(name: str, value, *, lower=None, upper=None, error=None,
+                n_sigma: float = 0.0, margin=None) -> float:
+    r"""Assert ``lower < value < upper`` (either bound optional), optionally by ``n_sigma`` errors.
+
+    With ``error`` given, the bound must hold by ``n_sigma`` standard errors
+    (:math:`\mathrm{value} - n_\sigma\,\mathrm{error} > \mathrm{lower}`). ``margin`` (> 0, required)
+    is the precision of the claim, in the units of ``value``: the sentence says the bound is
+    sharp to within ``margin``. The mutation run moves each bound by ``margin`` towards the
+    value (``lower + margin``, ``upper - margin``) and expects the check to fail there; a bound
+    far from the data (a check that cannot fail) is reported as undetected.
+
+    Returns
+    -------
+    float
+        The distance to the nearest bound in units of ``error``, or, without ``error``, as a
+        fraction of ``margin``.
+
+    Example
+    -------
+    >>> round(check_bound("ratio", 3.0, lower=2.0, error=0.25, margin=2.0), 6)
     4.0
     """
     value = _scalar("value", value)
     if lower is None and upper is None:
         raise ValueError("check_bound needs lower, upper or both, got neither")
+    if margin is None:
+        raise TypeError(f"check_bound {name!r} needs margin= (> 0): how sharp the claimed bound "
+                        f"is, in the units of the value; the mutation run moves the bound by it")
+    margin = check_positive("margin", _scalar("margin", margin))
     scale = check_positive("error", _scalar("error", error)) if error is not None else None
     n_sigma = check_positive("n_sigma", n_sigma, allow_zero=True)
-    gaps, texts = [], []
+    need = n_sigma * scale if scale is not None else 0.0
+    sides, texts = [], []
     if lower is not None:
         lower = _scalar("lower", lower)
-        gaps.append(value - lower)
+        sides.append((value - lower, value - lower - margin))
         texts.append(f"> {lower:.6g}")
     if upper is not None:
         upper = _scalar("upper", upper)
-        gaps.append(upper - value)
+        sides.append((upper - value, upper - value - margin))
         texts.append(f"< {upper:.6g}")
-    gap = min(gaps)
-    if scale is not None:
-        margin = gap / scale
-        passed = margin > n_sigma
-    else:
-        ref = max(abs(b) for b in (lower, upper) if b is not None) or 1.0
-        margin = gap / ref
-        passed = gap > 0
-    if scale is not None:
-        _log_check(name, value, " and ".join(texts) + f" by {n_sigma:g} x {scale:.3g}",
-                   margin - n_sigma, passed, kind="bound", z=margin, n_sigma=n_sigma)
-    else:
-        _log_check(name, value, " and ".join(texts), None, passed, kind="bound",
-                   margin_relative=margin)
+    gap = min(g for g, _ in sides)
+    passed = gap > need
+    detected = all(g_mut <= need for _, g_mut in sides)
+    result = gap / scale if scale is not None else gap / margin
+    threshold = " and ".join(texts) + (f" by {n_sigma:g} x {scale:.3g}" if scale else "")
+    _log_check({"name": name, "kind": "bound", "value": value, "expected": None,
+                "error": scale, "window": need, "claim_abs": margin,
+                "claim": f"bound sharp to {margin:.3g}", "threshold": threshold,
+                "unit": "sigma" if scale is not None else "relative",
+                "margin_sigma": (gap - need) / scale if scale is not None else None,
+                "margin_relative": None if scale is not None else gap / margin,
+                "z": result if scale is not None else None,
+                "n_sigma": n_sigma if scale is not None else None, "passed": bool(passed),
+                "too_weak": False, "detected": bool(detected)})
     if not passed:
-        unit = f" ({margin:.2f} sigma, sigma = {scale:.3g}, {n_sigma:g} required)" if scale else ""
+        unit = f" ({result:.2f} sigma, sigma = {scale:.3g}, {n_sigma:g} required)" if scale else ""
         raise AssertionError(f"{name}: measured {value:.6g}, required {' and '.join(texts)}{unit}")
-    return float(margin)
+    return float(result)

@@ -128,66 +128,125 @@ def test_bad_inputs():
         stats.bootstrap([1.0])
 
 
-# --- check_close / check_bound: the hidden-check helpers of the chapters -------------------------
+# --- check_close / check_bound / check_exact: the hidden-check helpers of the chapters ----------
 
 def test_check_close_passes_and_returns_sigma():
     import jax.numpy as jnp
-    assert stats.check_close("x", 0.51, 0.5, 0.01) == pytest.approx(1.0)
-    assert stats.check_close("x", jnp.float64(0.5), np.float32(0.5), np.array([0.1])) == 0.0
+    assert stats.check_close("x", 0.51, 0.5, 0.01, within=0.1) == pytest.approx(1.0)
+    assert stats.check_close("x", jnp.float64(0.5), np.float32(0.5), np.array([0.1]),
+                             within_abs=0.5) == 0.0
 
 
 def test_check_close_fails_outside_n_sigma():
     with pytest.raises(AssertionError, match=r"x: measured 0.6.*10.00 sigma > 5 sigma"):
-        stats.check_close("x", 0.6, 0.5, 0.01)
+        stats.check_close("x", 0.6, 0.5, 0.01, within=0.1)
     with pytest.raises(AssertionError):
-        stats.check_close("x", 0.53, 0.5, 0.01, n_sigma=2.0)
+        stats.check_close("x", 0.53, 0.5, 0.01, within=0.1, n_sigma=2.0)
+
+
+def test_check_close_needs_a_claim_and_rejects_a_window_wider_than_it():
+    with pytest.raises(TypeError, match="within= .*within_abs="):
+        stats.check_close("x", 0.5, 0.5, 0.01)
+    with pytest.raises(TypeError, match="exactly one"):
+        stats.check_close("x", 0.5, 0.5, 0.01, within=0.1, within_abs=0.1)
+    with pytest.raises(ValueError, match="within_abs"):
+        stats.check_close("x", 0.0, 0.0, 0.01, within=0.1)
+    # 5 x 0.01 = 0.05 is 10 % of 0.5: a 5 % claim is too strong for this error bar, even though
+    # the value sits exactly on the expectation.
+    with pytest.raises(stats.CheckTooWeak, match=r"wider than the claimed precision \+-5 %"):
+        stats.check_close("x", 0.5, 0.5, 0.01, within=0.05)
+    assert stats.check_close("x", 0.5, 0.5, 0.01, within=0.10) == 0.0
+    with pytest.raises(ValueError, match="within must be"):
+        stats.check_close("x", 0.5, 0.5, 0.01, within=-0.1)
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_check_close_rejects_nan(bad):
     with pytest.raises(ValueError, match="value must be finite"):
-        stats.check_close("x", bad, 0.5, 0.01)
+        stats.check_close("x", bad, 0.5, 0.01, within=0.2)
     with pytest.raises(ValueError, match="error"):
-        stats.check_close("x", 0.5, 0.5, bad if bad != bad else -1.0)
+        stats.check_close("x", 0.5, 0.5, bad if bad != bad else -1.0, within=0.2)
+
+
+def test_check_exact():
+    assert stats.check_exact("id", 1.0 + 1e-13, 1.0, within=1e-12) == pytest.approx(0.1, rel=1e-3)
+    with pytest.raises(AssertionError, match="id: got 1.01"):
+        stats.check_exact("id", 1.01, 1.0, within_abs=1e-3)
+    with pytest.raises(TypeError, match="precision"):
+        stats.check_exact("id", 1.0, 1.0)
 
 
 def test_check_bound_margins_and_failures():
-    assert stats.check_bound("r", 3.0, lower=2.0, error=0.25) == pytest.approx(4.0)
-    assert stats.check_bound("r", 3.0, upper=4.0) == pytest.approx(0.25)
+    assert stats.check_bound("r", 3.0, lower=2.0, error=0.25, margin=1.5) == pytest.approx(4.0)
+    assert stats.check_bound("r", 3.0, upper=4.0, margin=2.0) == pytest.approx(0.5)
     with pytest.raises(AssertionError, match="required > 2"):
-        stats.check_bound("r", 1.0, lower=2.0, error=0.25)
+        stats.check_bound("r", 1.0, lower=2.0, error=0.25, margin=0.5)
     with pytest.raises(AssertionError, match="3 required"):
-        stats.check_bound("r", 2.5, lower=2.0, error=0.25, n_sigma=3.0)
+        stats.check_bound("r", 2.5, lower=2.0, error=0.25, n_sigma=3.0, margin=0.5)
     with pytest.raises(ValueError, match="lower, upper or both"):
-        stats.check_bound("r", 1.0)
+        stats.check_bound("r", 1.0, margin=0.5)
+    with pytest.raises(TypeError, match="margin="):
+        stats.check_bound("r", 3.0, lower=2.0)
+
+
+def _rows(log):
+    import json
+    return {r["name"]: r for r in map(json.loads, log.read_text().splitlines())}
 
 
 def test_check_log_records_margins(tmp_path, monkeypatch):
-    import json
     log = tmp_path / "checks.jsonl"
     monkeypatch.setenv("PHYSBOOK_CHECK_LOG", str(log))
-    stats.check_close("a", 1.02, 1.0, 0.01)
+    stats.check_close("a", 1.02, 1.0, 0.01, within=0.05)
     with pytest.raises(AssertionError):
-        stats.check_bound("b", 0.5, lower=1.0)
-    rows = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [r["name"] for r in rows] == ["a", "b"]
-    assert rows[0]["margin_sigma"] == pytest.approx(3.0) and rows[0]["passed"]
-    assert not rows[1]["passed"]
+        stats.check_bound("b", 0.5, lower=1.0, margin=0.1)
+    rows = _rows(log)
+    assert list(rows) == ["a", "b"]
+    assert rows["a"]["margin_sigma"] == pytest.approx(3.0) and rows["a"]["passed"]
+    assert not rows["b"]["passed"]
 
 
 def test_check_log_slack_is_uniform_across_kinds(tmp_path, monkeypatch):
-    import json
     log = tmp_path / "checks.jsonl"
     monkeypatch.setenv("PHYSBOOK_CHECK_LOG", str(log))
-    stats.check_close("close", 1.02, 1.0, 0.01)                      # z = 2, slack 3
-    stats.check_bound("bound", 3.0, lower=2.0, error=0.25, n_sigma=1.0)  # 4 sigma away, slack 3
-    stats.check_bound("rel", 3.0, upper=4.0)                           # 25 % below the bound
-    rows = {r["name"]: r for r in map(json.loads, log.read_text().splitlines())}
+    stats.check_close("close", 1.02, 1.0, 0.01, within=0.05)                 # z = 2, slack 3
+    stats.check_bound("bound", 3.0, lower=2.0, error=0.25, n_sigma=1.0, margin=1)  # slack 3
+    stats.check_bound("rel", 3.0, upper=4.0, margin=2.0)                     # half the margin
+    rows = _rows(log)
     assert rows["close"]["kind"] == "close" and rows["close"]["z"] == pytest.approx(2.0)
     assert rows["bound"]["margin_sigma"] == pytest.approx(3.0) and rows["bound"]["z"] == pytest.approx(4.0)
     assert rows["bound"]["unit"] == "sigma" and rows["close"]["unit"] == "sigma"
     assert rows["rel"]["unit"] == "relative" and rows["rel"]["margin_sigma"] is None
-    assert rows["rel"]["margin_relative"] == pytest.approx(0.25)
+    assert rows["rel"]["margin_relative"] == pytest.approx(0.5)
+
+
+def test_mutation_detection_is_logged(tmp_path, monkeypatch):
+    """A check detects its mutation (expected moved by 2 x the claim, or a bound moved by its
+    margin) unless its window or its bound is loose."""
+    log = tmp_path / "checks.jsonl"
+    monkeypatch.setenv("PHYSBOOK_CHECK_LOG", str(log))
+    stats.check_close("tight", 1.01, 1.0, 0.004, within=0.02)   # window 0.02: 0.96/1.04 fail
+    stats.check_exact("exact", 1.0, 1.0, within=1e-9)
+    stats.check_bound("sharp", 3.0, lower=2.0, error=0.25, n_sigma=2.0, margin=1.0)
+    stats.check_bound("loose", 3.0, lower=0.0, error=0.25, n_sigma=2.0, margin=1.0)
+    stats.check_bound("two-sided", 0.5, lower=0.4, upper=10.0, margin=0.2)
+    rows = _rows(log)
+    assert rows["tight"]["detected"] and rows["exact"]["detected"] and rows["sharp"]["detected"]
+    assert not rows["loose"]["detected"]          # 3 - 0.5 = 2.5 > 1: the bound 0 cannot fail
+    assert not rows["two-sided"]["detected"]      # the upper side 10 is not a claim
+    assert rows["tight"]["claim"] == "+-2 %" and rows["tight"]["window"] == pytest.approx(0.02)
+
+
+@given(value=st.floats(-10, 10), expected=st.floats(0.1, 10), error=st.floats(1e-3, 1.0),
+       within=st.floats(0.01, 1.0))
+def test_check_close_window_never_wider_than_the_claim(value, expected, error, within):
+    """Property: whenever check_close passes, |value - expected| <= within |expected|, so a
+    passing check never admits a result the sentence rules out."""
+    try:
+        stats.check_close("p", value, expected, error, within=within)
+    except AssertionError:
+        return
+    assert abs(value - expected) <= within * abs(expected) * (1 + 1e-9)
 
 
 # --------------------------------------------------------------------------- issue 18: shared analysis

@@ -26,5 +26,7 @@ def test_phi4_crosses_at_the_ising_binder_cumulant():
     # 5 bootstrap errors (0.008-0.010) with a stated 0.01 residual finite-size systematic; measured
     # 0.623 +/- 0.010 (this seed), 0.612 +/- 0.008, 0.610 +/- 0.007, 0.615 +/- 0.009 (other seeds). A mean-field point (0.2705), an ordered (2/3) or
     # disordered (0) one, or a wrong normalisation of U, fails.
-    pb.stats.check_close("phi4 U*(16/32) = Ising U*", cp.y.mean, U_STAR_ISING, np.hypot(cp.y.error, 0.01))
+    # A 10 % claim: 5 x (0.008-0.010 +- 0.01) <= 0.07 = 11 % of 0.61069 at the largest error bar.
+    pb.stats.check_close("phi4 U*(16/32) = Ising U*", cp.y.mean, U_STAR_ISING,
+                         np.hypot(cp.y.error, 0.01), within=0.12)
     assert cp.y.error < 0.02
