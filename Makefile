@@ -42,8 +42,11 @@ book: $(STAMP)
 unit: $(STAMP) chromium
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests/ --doctest-modules physbook -q
 
+# nbval runs every chapter once; .ci/nbval_cache.py stores what it executed in the site build's
+# jupyter-cache, so `make site` right after renders those outputs instead of running them again.
 chapters: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=$(NBVAL_TIMEOUT) -p no:cacheprovider chapters/ -q
+	PYTHONPATH=.ci $(BIN)/python -m pytest -p nbval_cache --nbval-lax \
+	  --nbval-cell-timeout=$(NBVAL_TIMEOUT) -p no:cacheprovider chapters/ -q
 
 site: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going

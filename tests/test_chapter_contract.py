@@ -243,3 +243,26 @@ def test_cells_have_unique_ids(path):
     ids = [c.get("id") for c in _cells(path)]
     assert None not in ids, f"{path.name}: cell {ids.index(None)} has no id"
     assert len(set(ids)) == len(ids), f"{path.name}: duplicate cell ids"
+
+
+def test_nbval_cache_plugin_fills_outputs_in_code_cell_order(tmp_path):
+    """.ci/nbval_cache.py: the executed notebook it caches has nbval's outputs in the right cells
+    and the same code, so jupyter-cache's hash matches the committed chapter."""
+    import nbformat
+    spec = importlib.util.spec_from_file_location("nbval_cache", ROOT / ".ci" / "nbval_cache.py")
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("print(1)"),
+                nbformat.v4.new_code_cell("2")]
+    path = tmp_path / "t.ipynb"
+    nbformat.write(nb, path)
+    outputs = {0: [{"output_type": "stream", "name": "stdout", "text": "1\n"}],
+               1: [{"output_type": "execute_result", "data": {"text/plain": "2"},
+                    "metadata": {}, "execution_count": None}]}
+    done, n_code = plugin.executed_notebook(str(path), outputs)
+    assert n_code == 2 and done.cells[0].cell_type == "markdown"
+    assert done.cells[1].outputs[0]["text"] == "1\n"
+    assert done.cells[2].outputs[0]["execution_count"] == 2
+    assert [c.source for c in done.cells] == [c.source for c in nb.cells]
+    nbformat.validate(done)

@@ -1,0 +1,91 @@
+"""pytest plugin: nbval's execution of each chapter also fills the book's execution cache.
+
+``make test`` runs every chapter under nbval and then builds the site, which executes every
+chapter again unless jupyter-cache already holds it. This plugin records the outputs nbval
+collects for each code cell; when every cell of a notebook passed, it stores the executed
+notebook in the jupyter-cache the site build reads (``_build/.jupyter_cache``, the MyST-NB
+default for ``execute_notebooks: cache``). The site build then renders exactly the outputs that
+nbval checked, and each chapter runs once per ``make test`` (issue #24).
+
+Use: ``pytest -p nbval_cache --nbval-lax chapters/`` with ``.ci`` on ``PYTHONPATH``; the cache
+folder can be changed with ``--nbval-cache-dir``. A notebook with a failing cell is not cached,
+so a later site build executes it again and shows the failure.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_runs: dict = {}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--nbval-cache-dir", default=str(ROOT / "_build" / ".jupyter_cache"),
+                     help="jupyter-cache folder that receives the executed notebooks")
+
+
+def _notebook_item(item) -> bool:
+    return type(item).__name__ == "IPyNbCell" and hasattr(item, "cell_num")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if not _notebook_item(item) or call.when != "call":
+        return
+    report = outcome.get_result()
+    path = str(item.parent.fspath)
+    run = _runs.setdefault(path, {"outputs": {}, "failed": False, "start": time.time(),
+                                  "n_cells": None})
+    run["outputs"][item.cell_num] = list(getattr(item, "test_outputs", None) or [])
+    run["failed"] |= not report.passed
+    run["end"] = time.time()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    for item in items:
+        if _notebook_item(item):
+            path = str(item.parent.fspath)
+            run = _runs.setdefault(path, {"outputs": {}, "failed": False, "start": time.time(),
+                                          "n_cells": 0})
+            run["n_cells"] = (run["n_cells"] or 0) + 1
+
+
+def executed_notebook(path: str, outputs: dict):
+    """The notebook at ``path`` with ``outputs[i]`` as the outputs of its i-th code cell."""
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outs = outputs.get(count, [])
+        cell.outputs = [nbformat.from_dict(dict(o)) for o in outs]
+        count += 1
+        cell.execution_count = count
+        for o in cell.outputs:
+            if o.get("output_type") == "execute_result":
+                o["execution_count"] = count
+    return nb, count
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _runs:
+        return
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(session.config.getoption("--nbval-cache-dir"))
+    for path, run in _runs.items():
+        if run["failed"] or len(run["outputs"]) != run["n_cells"]:
+            continue
+        nb, n_code = executed_notebook(path, run["outputs"])
+        if n_code != run["n_cells"]:
+            continue
+        cache.cache_notebook_bundle(
+            CacheBundleIn(nb, path, data={"execution_seconds": run["end"] - run["start"],
+                                          "executed_by": "nbval"}),
+            check_validity=False, overwrite=True)
