@@ -69,15 +69,24 @@ class Estimate(NamedTuple):
 
     def __str__(self) -> str:
         if np.ndim(self.mean) or np.ndim(self.error):
-            return f"Estimate(mean={np.asarray(self.mean)!r}, error={np.asarray(self.error)!r})"
-        if not np.isfinite(self.error) or self.error <= 0:
-            return f"{self.mean:.6g} +/- {self.error:.2g}"
-        digits = max(0, -int(np.floor(np.log10(self.error))) + 1)
-        return f"{self.mean:.{digits}f} +/- {self.error:.{digits}f}"
+            m, e = np.broadcast_arrays(np.asarray(self.mean, float), np.asarray(self.error, float))
+            flat = [_pm(a, b) for a, b in zip(m.ravel(), e.ravel())]
+            if len(flat) > 8:
+                flat = flat[:3] + ["..."] + flat[-3:]
+            return f"[{', '.join(flat)}] (shape {m.shape})" if m.ndim > 1 else f"[{', '.join(flat)}]"
+        return _pm(float(self.mean), float(self.error))
 
     def contains(self, value: float, n_sigma: float = 3.0) -> bool:
         """True if ``value`` lies within ``n_sigma`` error bars of the mean."""
         return bool(abs(self.mean - value) <= n_sigma * self.error)
+
+
+def _pm(mean: float, error: float) -> str:
+    """``mean +/- error`` with the error to two significant digits."""
+    if not np.isfinite(error) or error <= 0:
+        return f"{mean:.6g} +/- {error:.2g}"
+    digits = max(0, -int(np.floor(np.log10(error))) + 1)
+    return f"{mean:.{digits}f} +/- {error:.{digits}f}"
 
 
 def _series(name: str, x) -> np.ndarray:
@@ -164,10 +173,12 @@ def integrated_time(x, *, c: float = 5.0, pool_chains: bool = False) -> np.ndarr
 
 
 class BinningResult(NamedTuple):
-    """Outcome of a binning (blocking) analysis of one time series."""
+    """Outcome of a binning (blocking) analysis of one time series.
 
-    mean: float
-    error: float
+    ``estimate`` is the mean with its plateau error; ``errors`` the naive error at each level.
+    """
+
+    estimate: Estimate
     block_sizes: np.ndarray
     errors: np.ndarray
     tau: float
@@ -192,12 +203,12 @@ def binning(x, *, min_blocks: int = 32) -> BinningResult:
     Returns
     -------
     BinningResult
-        mean, error, block_sizes, errors per level, tau.
+        estimate (mean and plateau error), block_sizes, errors per level, tau.
 
     Example
     -------
     >>> r = binning(np.random.default_rng(0).normal(size=4096))
-    >>> 0.012 < r.error < 0.02
+    >>> 0.012 < r.estimate.error < 0.02
     True
     """
     arr = _series("x", x)
@@ -218,7 +229,7 @@ def binning(x, *, min_blocks: int = 32) -> BinningResult:
     errors_arr = np.array(errors)
     err = float(errors_arr.max())
     tau = 0.5 * (err / errors_arr[0]) ** 2 if errors_arr[0] > 0 else 0.5
-    return BinningResult(mean, err, np.array(sizes), errors_arr, float(tau))
+    return BinningResult(Estimate(mean, err), np.array(sizes), errors_arr, float(tau))
 
 
 def mean_error(x, *, method: str = "binning") -> Estimate:
@@ -249,7 +260,7 @@ def mean_error(x, *, method: str = "binning") -> Estimate:
     chains = arr.reshape(-1, arr.shape[-1])
     n = chains.shape[-1]
     if method == "binning":
-        errs = np.array([binning(c).error for c in chains])
+        errs = np.array([binning(c).estimate.error for c in chains])
     elif method == "tau":
         tau = np.atleast_1d(integrated_time(chains))
         errs = np.sqrt(2 * tau * chains.var(axis=-1, ddof=1) / n)
@@ -460,7 +471,8 @@ def power_law_fit(x, y, *, error=None) -> PowerLawFit:
     Returns
     -------
     PowerLawFit
-        ``exponent`` and ``amplitude`` as :class:`Estimate`.
+        ``exponent`` and ``amplitude`` as :class:`Estimate` (error ``inf`` for two points
+        fitted without ``error``: no error bar can be had from them).
 
     Example
     -------
@@ -489,7 +501,7 @@ def power_law_fit(x, y, *, error=None) -> PowerLawFit:
     dof = x.size - 2
     chi2 = float(np.sum(w * resid ** 2))
     if error is None:
-        cov = cov * (chi2 / dof if dof > 0 else np.nan)
+        cov = cov * (chi2 / dof if dof > 0 else np.inf)  # two points, no errors: no error bar
     elif dof > 0:
         cov = cov * max(1.0, chi2 / dof)
     p_err = float(np.sqrt(cov[1, 1]))
@@ -523,7 +535,8 @@ def crossing(x, y, *, level: float = 0.0, error=None, degree: int = 1, window=No
     level : float
         The level to cross.
     error : array_like, shape (n,), optional
-        Standard errors of ``y``; without them the returned error is NaN.
+        Standard errors of ``y``; without them there is no error bar and the returned error
+        is ``inf`` (never a silent NaN).
     degree : int
         1 for linear interpolation in the bracket, >= 2 for a polynomial fit (weights
         ``1/error``) over the points in ``window``.
@@ -541,7 +554,7 @@ def crossing(x, y, *, level: float = 0.0, error=None, degree: int = 1, window=No
     Returns
     -------
     Estimate
-        The crossing and its bootstrap error (NaN without ``error``).
+        The crossing and its bootstrap error (``inf`` without ``error``).
 
     Example
     -------
@@ -592,15 +605,18 @@ def crossing(x, y, *, level: float = 0.0, error=None, degree: int = 1, window=No
         roots = np.roots(np.polyfit(x[keep], d[keep], degree, w=w))
         real = [r.real for r in roots if abs(r.imag) < 1e-12]
         target = guess if near is None else near
-        return float(min(real, key=lambda r: abs(r - target))) if real else np.nan
+        return float(min(real, key=lambda r: abs(r - target))) if real else np.nan  # boot only
 
     d0 = y - level
     k0 = bracket(d0)
     if k0 is None:
         raise ValueError(f"y never crosses level={level} ({direction}) on the points given")
     value = solve(d0, k0, None)
+    if not np.isfinite(value):
+        raise ValueError(f"the degree-{degree} fit has no real crossing of level={level} near "
+                         f"x = {x[k0]:.6g}; use a lower degree or a narrower window")
     if sd is None:
-        return Estimate(value, float("nan"))
+        return Estimate(value, float("inf"))
     rng = as_generator(seed)
     boot = []
     for _ in range(n_boot):       # loop over bootstrap redraws of a short curve, not over samples

@@ -52,9 +52,10 @@ def test_binning_error_matches_exact_error_of_ar1_mean():
     x = ar1(phi, n, seed=3)[0]
     r = stats.binning(x)
     exact = np.sqrt(2 * tau_exact(phi) / (1 - phi**2) / n)  # var(x) = 1/(1-phi^2)
-    assert r.error == pytest.approx(exact, rel=0.25)
+    assert isinstance(r.estimate, stats.Estimate) and r.estimate.mean == pytest.approx(x.mean())
+    assert r.estimate.error == pytest.approx(exact, rel=0.25)
     assert r.tau == pytest.approx(tau_exact(phi), rel=0.3)
-    assert r.errors[0] < r.error  # the naive error underestimates
+    assert r.errors[0] < r.estimate.error  # the naive error underestimates
 
 
 def test_mean_error_coverage_over_many_chains():
@@ -289,6 +290,7 @@ def test_power_law_fit_recovers_exponent_and_its_error_bar():
 def test_crossing_linear_quadratic_and_bootstrap():
     x = np.linspace(0.0, 1.0, 11)
     assert stats.crossing(x, 1.0 - 2.0 * x).mean == pytest.approx(0.5)
+    assert stats.crossing(x, 1.0 - 2.0 * x).error == np.inf    # no error bar without errors
     assert stats.crossing(x, 2.0 * x - 1.0, direction="up").mean == pytest.approx(0.5)
     with pytest.raises(ValueError, match="never crosses"):
         stats.crossing(x, 2.0 * x - 1.0, direction="down")
@@ -357,3 +359,16 @@ def test_crossing_point_rejects_bad_input():
         stats.crossing_point(x[::-1], up, down)
     with pytest.raises(ValueError, match="b must hold 3 values"):
         stats.crossing_point(x, up, stats.Estimate(np.zeros(2), np.zeros(2)))
+
+
+def test_estimate_prints_scalars_and_arrays_as_value_plus_error():
+    assert str(stats.Estimate(1.2345, 0.012)) == "1.234 +/- 0.012"
+    assert str(stats.Estimate(np.array([1.0, 2.0]), np.array([0.1, 0.25]))) == \
+        "[1.00 +/- 0.10, 2.00 +/- 0.25]"
+    long = str(stats.Estimate(np.arange(20.0), np.full(20, 0.5)))
+    assert long.startswith("[0.00 +/- 0.50, 1.00 +/- 0.50, 2.00 +/- 0.50, ...") and "19.00" in long
+
+
+def test_two_point_power_law_without_errors_has_no_error_bar():
+    fit = stats.power_law_fit([1.0, 2.0], [1.0, 0.25])
+    assert fit.exponent.mean == pytest.approx(-2.0) and fit.exponent.error == np.inf
