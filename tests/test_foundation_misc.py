@@ -111,3 +111,23 @@ def test_explorer_and_static_panel():
     with pytest.raises(TypeError, match="plot must be callable"):
         widgets.static_panel(None, [dict(a=1)])
     plt.close("all")
+
+
+def test_x64_is_visible_and_controllable():
+    """#26 item 6: import physbook turns on JAX's 64-bit mode unless PHYSBOOK_ENABLE_X64=0."""
+    import os
+    import subprocess
+    import sys
+    code = "import physbook, jax; print(jax.config.jax_enable_x64)"
+    for value, expected in (("1", "True"), ("0", "False")):
+        env = dict(os.environ, PHYSBOOK_ENABLE_X64=value, JAX_ENABLE_X64="0")
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        assert out == expected, (value, out)
+    env = dict(os.environ, PHYSBOOK_ENABLE_X64="maybe")
+    bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert bad.returncode != 0 and "PHYSBOOK_ENABLE_X64 must be 0 or 1" in bad.stderr
+    import pytest
+    import physbook as pb
+    with pytest.raises(TypeError, match="enabled must be True or False"):
+        pb.enable_x64("yes")
