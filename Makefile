@@ -40,7 +40,7 @@ book: $(STAMP)
 	@echo "Open _build/html/index.html"
 
 unit: $(STAMP) chromium
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests/ --doctest-modules physbook -q
+	$(BIN)/python -m pytest -q     # tests/ and physbook doctests (pyproject testpaths)
 
 # nbval runs every chapter once; .ci/nbval_cache.py stores what it executed in the site build's
 # jupyter-cache, so `make site` right after renders those outputs instead of running them again.
