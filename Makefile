@@ -17,7 +17,7 @@ export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.cache/jax
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0.2
 K ?= 10
 
-.PHONY: all venv chromium book test unit chapters site browser bench timings robustness check-power weights \
+.PHONY: all venv chromium book test unit chapters site browser bench timings robustness check-power api-index weights \
         lock test-latest pdf set-repo strip clean
 
 all: test
@@ -59,6 +59,10 @@ test: unit chapters site browser
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
+
+# The committed index of every public name (signature + summary); tests/test_api_index.py checks it.
+api-index: $(STAMP)
+	$(BIN)/python .ci/api_index.py
 
 # Rebuild the model weights shipped in physbook/apprentice/data/ (fixed seeds; records settings + checksum).
 weights: $(STAMP)
