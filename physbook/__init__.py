@@ -51,7 +51,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "stats", "random", "plotting", "widgets", "data",
     "ising", "hopfield", "boltzmann", "landscape", "gp", "nngp", "finite_width",
-    "diffusion", "scaling", "phi4", "apprentice",
+    "diffusion", "scaling", "interpretability", "phi4", "apprentice",
 )
 
 __all__ = ["__version__", "enable_x64", *_SUBMODULES]
