@@ -10,6 +10,10 @@ nbval checked, and each chapter runs once per ``make test`` (issue #24).
 Use: ``pytest -p nbval_cache --nbval-lax chapters/`` with ``.ci`` on ``PYTHONPATH``; the cache
 folder can be changed with ``--nbval-cache-dir``. A notebook with a failing cell is not cached,
 so a later site build executes it again and shows the failure.
+
+With ``--nbval-figures`` a visible cell whose outputs hold an image fails unless its metadata
+makes it a numbered figure with a caption and alt text (issue #25):
+``{"mystnb": {"figure": {"caption": ..., "name": "fig-..."}, "image": {"alt": ...}}}``.
 """
 from __future__ import annotations
 
@@ -25,6 +29,35 @@ _runs: dict = {}
 def pytest_addoption(parser):
     parser.addoption("--nbval-cache-dir", default=str(ROOT / "_build" / ".jupyter_cache"),
                      help="jupyter-cache folder that receives the executed notebooks")
+    parser.addoption("--nbval-figures", action="store_true",
+                     help="fail visible cells that show an image without caption and alt text")
+
+
+def figure_problem(cell, outputs) -> str | None:
+    """Why a cell that shows an image is not a proper figure, or None.
+
+    A visible cell (not tagged remove-cell) with an image output needs a caption, a name
+    (``fig-...``, for {numref}) and alt text that is not a file name.
+    """
+    tags = cell.get("metadata", {}).get("tags", [])
+    if "remove-cell" in tags or "remove-output" in tags:
+        return None
+    shows_image = any(
+        any(k.startswith("image/") for k in (o.get("data") or {}))
+        or "<img" in str((o.get("data") or {}).get("text/html", ""))
+        for o in outputs)
+    if not shows_image:
+        return None
+    meta = cell.get("metadata", {}).get("mystnb", {})
+    fig, img = meta.get("figure") or {}, meta.get("image") or {}
+    missing = [what for what, ok in (
+        ("figure.caption", bool(str(fig.get("caption", "")).strip())),
+        ("figure.name (fig-...)", str(fig.get("name", "")).startswith("fig-")),
+        ("image.alt", len(str(img.get("alt", "")).split()) >= 5)) if not ok]
+    if missing:
+        return ("this cell shows an image but is not a numbered figure: set cell metadata "
+                "mystnb " + ", ".join(missing) + " (issue #25)")
+    return None
 
 
 def _notebook_item(item) -> bool:
@@ -37,6 +70,11 @@ def pytest_runtest_makereport(item, call):
     if not _notebook_item(item) or call.when != "call":
         return
     report = outcome.get_result()
+    if report.passed and item.config.getoption("--nbval-figures"):
+        problem = figure_problem(item.cell, list(getattr(item, "test_outputs", None) or []))
+        if problem:
+            report.outcome = "failed"
+            report.longrepr = f"{item.parent.fspath}: code cell {item.cell_num}: {problem}"
     path = str(item.parent.fspath)
     run = _runs.setdefault(path, {"outputs": {}, "failed": False, "start": time.time(),
                                   "n_cells": None})
