@@ -2,8 +2,10 @@
 
 Each test builds a tiny page in tmp_path and opens it in the system Chromium: a good page passes;
 a raw-TeX paragraph, a broken image, a script from another host, a JavaScript error, a broken
-anchor and a chapter without launch buttons each fail. ``make test`` then runs the same checker
-on every page of the built book (``make browser``).
+anchor, a chapter without launch buttons and serious accessibility faults (axe-core) each fail; a
+code block wider than its box is reported, and a Tab walk catches a keyboard trap, a missing focus
+indicator or name. ``make test`` then runs the same checker on every page of the built book
+(``make browser``).
 """
 import importlib.util
 import shutil
@@ -46,7 +48,8 @@ def _site(tmp_path, body, name="chapters/c.html", launch=True):
     page = root / name
     page.parent.mkdir(parents=True, exist_ok=True)
     depth = "../" * (len(Path(name).parts) - 1)
-    page.write_text(f"""<!doctype html><html><head><script src="{depth}_static/mj.js"></script></head>
+    page.write_text(f"""<!doctype html><html lang="en"><head><title>A chapter</title>
+<script src="{depth}_static/mj.js"></script></head>
 <body><div id="top">{LAUNCH if launch else ''}
 <p>Energy <span class="math notranslate">\\(E = -J \\sum s_i s_j\\)</span>.</p>
 <img src="{depth}_static/dot.png" alt="dot"><a href="#top">up</a>{body}</div></body></html>""")
@@ -84,6 +87,88 @@ def test_chapter_without_launch_buttons_fails_but_other_pages_need_none(tmp_path
         f"chapter without its {k} button/link" for k in ("binder", "colab", "thebe", "download")}
     root, page = _site(tmp_path / "b", "", name="api.html", launch=False)
     assert _problems(root, page) == []
+
+
+@needs_browser
+@pytest.mark.parametrize("body, rule", [
+    ('<p style="color:#bbb">faint text a reader cannot read</p>', "color-contrast (serious)"),
+    ('<img src="../_static/dot.png">', "image-alt (critical)"),
+    ('<input type="range" min="0" max="4">', "label (critical)"),
+])
+def test_serious_accessibility_faults_fail(tmp_path, body, rule):
+    problems = _problems(*_site(tmp_path, body))
+    assert any(p.startswith(f"accessibility {rule}") for p in problems), problems
+
+
+@needs_browser
+def test_wide_code_is_reported_not_failed_unless_hidden(tmp_path):
+    wide = "x = " + " + ".join(["1"] * 200)
+    body = (f'<div class="highlight"><pre tabindex="0" style="overflow:auto">{wide}</pre></div>'
+            f'<div class="remove-cell"><div class="highlight"><pre tabindex="0" style="overflow:auto">{wide}'
+            '</pre></div></div>')
+    root, page = _site(tmp_path, body)
+    [report] = check_site.check_site(root, [page], code_overflow=True)
+    assert report.problems == []
+    assert len(report.overflow) == 1 and "x = 1 + 1" in report.overflow[0]
+
+
+@needs_browser
+def test_keyboard_walk_on_a_tiny_page(tmp_path):
+    article = '<article><p><a href="#top">back to the top</a></p></article>'
+    root, page = _site(tmp_path, article)
+    [report] = check_site.check_site(root, [page], keyboard_page="chapters/c.html")
+    assert report.problems == []
+    root, page = _site(tmp_path / "b", '<style>a:focus { outline: none; }</style>' + article)
+    [report] = check_site.check_site(root, [page], keyboard_page="chapters/c.html")
+    assert any("no visible focus indicator" in p for p in report.problems), report.problems
+
+
+def _step(element, *, visible=True, indicator=True, name="a link", in_article=False):
+    return dict(element=element, label=element, visible=visible, indicator=indicator, name=name,
+                in_article=in_article)
+
+
+def test_keyboard_problems_pass_a_walk_into_the_article():
+    steps = [_step("a#skip"), _step("button#menu"), _step("a.intro", in_article=True)]
+    assert check_site.keyboard_problems(steps) == []
+
+
+@pytest.mark.parametrize("steps, expected", [
+    ([_step("a#x"), _step("a#x", in_article=True)], "keyboard: focus stuck on 'a#x'"),
+    ([dict(element=None)], "keyboard: nothing focusable"),
+    ([_step("a#x"), _step("a#y", in_article=True), _step("a#x")], "keyboard: focus cycles back"),
+    ([_step("a#x", visible=False, in_article=True)], "keyboard: focused element not visible"),
+    ([_step("a#x", indicator=False, in_article=True)], "keyboard: focused element no visible focus"),
+    ([_step("a#x", name="", in_article=True)], "keyboard: focused element no accessible name"),
+    ([_step("a#x"), _step("a#y")], "keyboard: focus never reached the article"),
+    ([], "keyboard: no Tab presses"),
+])
+def test_keyboard_problems_catch_each_fault(steps, expected):
+    problems = check_site.keyboard_problems(steps)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_keyboard_problems_end_at_the_page_end_and_name_each_fault_once():
+    steps = [_step("a#x", name=""), _step("a#y", in_article=True, name=""), dict(element=None),
+             _step("a#x", name="")]
+    assert check_site.keyboard_problems(steps) == [
+        "keyboard: focused element no accessible name: 'a#x'",
+        "keyboard: focused element no accessible name: 'a#y'"]
+
+
+def test_axe_problems_fail_serious_and_critical_only():
+    node = {"target": ["#main > p"]}
+    violations = [
+        {"id": "color-contrast", "impact": "serious", "help": "contrast", "nodes": [node] * 5},
+        {"id": "image-alt", "impact": "critical", "help": "alt text", "nodes": [node]},
+        {"id": "region", "impact": "moderate", "help": "landmarks", "nodes": [node]},
+        {"id": "meta-x", "impact": "minor", "help": "", "nodes": [node]},
+    ]
+    lines = check_site.axe_problems(violations)
+    assert [line.split(":")[0] for line in lines] == [
+        "accessibility color-contrast (serious)", "accessibility image-alt (critical)"]
+    assert "5 element(s), e.g. #main > p, #main > p, #main > p, ..." in lines[0]
+    assert check_site.axe_problems([]) == []
 
 
 def test_workflows_pass_the_github_schema():
