@@ -8,6 +8,7 @@ static site (:func:`animate`).
 """
 from __future__ import annotations
 
+import html as _html
 import re
 
 from collections.abc import Callable, Sequence
@@ -132,7 +133,8 @@ def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None
 
 
 def animate(frames, *, titles: Sequence[str] | None = None, interval: int = 120,
-            cmap: str = "gray_r", size: float = 3.0, draw: Callable | None = None):
+            cmap: str = "gray_r", size: float = 3.0, draw: Callable | None = None,
+            alt: str | None = None):
     """Animate a sequence of images (or call ``draw(ax, i)`` per frame) as embedded HTML.
 
     The result is a JavaScript player (``to_jshtml``) that works on the
@@ -148,10 +150,14 @@ def animate(frames, *, titles: Sequence[str] | None = None, interval: int = 120,
         Milliseconds between frames.
     draw : callable, optional
         ``draw(ax, i)`` redraws frame ``i`` on a cleared axis.
+    alt : str, optional
+        What the animation shows, for readers who cannot see it (default:
+        "Animation of n frames", with the first and last titles).
 
     Returns
     -------
     IPython.display.HTML
+        The player; its frame carries ``alt`` and its slider a label.
     """
     from IPython.display import HTML
     from matplotlib.animation import FuncAnimation
@@ -178,7 +184,10 @@ def animate(frames, *, titles: Sequence[str] | None = None, interval: int = 120,
 
         update(0)
         anim = FuncAnimation(fig, update, frames=n_frames, interval=interval, blit=False)
-        html = HTML(_offline_player(anim.to_jshtml(default_mode="once")))
+        if alt is None:
+            alt = f"Animation of {n_frames} frames" + (
+                f", from {titles[0]} to {titles[-1]}" if titles is not None else "")
+        html = HTML(_accessible_player(_offline_player(anim.to_jshtml(default_mode="once")), alt))
         plt.close(fig)
     return html
 
@@ -198,6 +207,14 @@ def _offline_player(html: str) -> str:
     for cls, glyph in _PLAYER_ICONS.items():
         html = html.replace(f'<i class="{cls}"></i>', glyph)
     return html
+
+
+def _accessible_player(html: str, alt: str) -> str:
+    """The jshtml player with alt text on its frame and a label on its slider (WCAG 1.1.1, 4.1.2)."""
+    text = _html.escape(str(alt), quote=False).replace('"', "&quot;")
+    html = html.replace('<img id="_anim_img', f'<img alt="{text}" id="_anim_img', 1)
+    return html.replace('type="range" class="anim-slider"',
+                        'type="range" class="anim-slider" aria-label="Frame"', 1)
 
 
 # --------------------------------------------------------------------------- Feynman diagrams

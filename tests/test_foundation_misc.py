@@ -113,6 +113,56 @@ def test_explorer_and_static_panel():
     plt.close("all")
 
 
+def test_animation_player_has_alt_text_and_a_labelled_slider():
+    """#25: the player's frame is an <img> with alt text, its slider a labelled control."""
+    frames = np.sign(np.random.default_rng(0).normal(size=(3, 4, 4)))
+    data = plotting.animate(frames, titles=["sweep 0", "sweep 1", "sweep 2"]).data
+    assert 'alt="Animation of 3 frames, from sweep 0 to sweep 2"' in data
+    assert 'type="range" class="anim-slider" aria-label="Frame"' in data
+    data = plotting.animate(frames, alt='Domains "coarsen" & grow').data
+    assert 'alt="Domains &quot;coarsen&quot; &amp; grow"' in data
+
+
+def test_static_panel_shows_as_an_image_with_alt_text():
+    """#25: the static fallback is displayed as <img alt=...>, drawn when the cell shows it."""
+    import base64
+
+    from IPython.core.formatters import DisplayFormatter
+
+    def plot(ax, eta=0.1):
+        ax.plot([0, eta])
+
+    fig, axes = widgets.static_panel(plot, [dict(eta=0.05), dict(eta=0.2)],
+                                     titles=[r"$\eta = 0.05,\ \beta = 0$", r"$\sigma^{2} = 10^{-3}$"])
+    html = fig._repr_html_()
+    assert html.startswith('<img src="data:image/png;base64,')
+    assert 'alt="The explorer\'s figure at 2 settings: eta = 0.05, beta = 0; sigma^2 = 10^-3."' in html
+    png = base64.b64decode(html.split("base64,")[1].split('"')[0])
+    assert png.startswith(b"\x89PNG")
+    formats, _ = DisplayFormatter().format(fig)
+    assert formats["text/html"] == html          # notebooks and the site render the HTML, not the PNG
+    axes[0, 0].set_xlabel("a label added after the call")
+    assert fig._repr_html_() != html             # drawn at display time
+    fig, _ = widgets.static_panel(plot, [dict(eta=1)], alt="One <panel>")
+    assert 'alt="One &lt;panel&gt;"' in fig._repr_html_()
+    with pytest.raises(TypeError, match="alt must be a str"):
+        widgets.static_panel(plot, [dict(eta=1)], alt=3)
+    plt.close("all")
+
+
+def test_explorer_labels_are_shown_whole():
+    """#25: each control's label (its accessible name) is the parameter name, never truncated."""
+    import ipywidgets
+
+    w = widgets.explorer(lambda ax, learning_rate, momentum: None,
+                         {"learning_rate": (0.01, 0.25, 0.01),
+                          "momentum": ipywidgets.FloatSlider(min=0.0, max=0.9)}, manual=True)
+    controls = [c for c in w.children if isinstance(c, (ipywidgets.FloatSlider, ipywidgets.Button))]
+    assert [c.description for c in controls] == ["learning_rate", "momentum", "Run"]
+    assert all(c.style.description_width == "initial" for c in controls[:2])
+    plt.close("all")
+
+
 def test_x64_is_visible_and_controllable():
     """#26 item 6: import physbook turns on JAX's 64-bit mode unless PHYSBOOK_ENABLE_X64=0."""
     import os
