@@ -5,6 +5,9 @@
   a reader clicks anything. Each page now lists every script once.
 - pydata-sphinx-theme logs "Got invalid theme mode" on a reader's first visit when no colour mode
   is configured; the book sets one (``auto``: follow the reader's system).
+- docutils marks each bibliography entry ``role="doc-biblioentry"`` inside a ``role="list"``: ARIA
+  deprecated that role, so a screen reader meets a list without items (axe-core's
+  aria-required-children, critical). The entries become ``role="listitem"``.
 """
 from __future__ import annotations
 
@@ -24,6 +27,12 @@ def _unique_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = unique
 
 
+def _bibliography_items(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if body and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def _default_mode(app, config):
     config.html_context.setdefault("default_mode", "auto")
 
@@ -31,4 +40,5 @@ def _default_mode(app, config):
 def setup(app):
     app.connect("config-inited", _default_mode)
     app.connect("html-page-context", _unique_scripts, priority=900)
+    app.connect("html-page-context", _bibliography_items)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -108,7 +108,8 @@ def static_panel(plot: Callable[..., Any], settings: Sequence[Mapping[str, Any]]
 
     Example
     -------
-    >>> fig, axes = static_panel(lambda ax, a: ax.plot([0, a]), [dict(a=1), dict(a=2)])
+    >>> plot = lambda ax, a: ax.plot([0, a])
+    >>> fig, axes = static_panel(plot, [dict(a=1), dict(a=2)])
     >>> "explorer's figure at 2 settings: a=1; a=2." in fig._repr_html_()
     True
     """
