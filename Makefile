@@ -39,8 +39,9 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --keep-going
 	@echo "Open _build/html/index.html"
 
-unit: $(STAMP) chromium
-	$(BIN)/python -m pytest -q     # tests/ and physbook doctests (pyproject testpaths)
+# tests/ and physbook's doctests (pyproject testpaths); the browser tests run in `make browser`.
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not browser"
 
 # nbval runs every chapter once; .ci/nbval_cache.py stores what it executed in the site build's
 # jupyter-cache, so `make site` right after renders those outputs instead of running them again.
@@ -52,6 +53,7 @@ site: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 browser: $(STAMP) chromium
+	$(BIN)/python -m pytest -q -m browser tests/test_site_checker.py
 	$(BIN)/python .ci/check_site.py _build/html --screenshots _build/screenshots
 
 test: unit chapters site browser

@@ -21,9 +21,14 @@ check_site = importlib.util.module_from_spec(_spec)
 sys.modules["check_site"] = check_site  # dataclasses look their module up there
 _spec.loader.exec_module(check_site)
 
-needs_browser = pytest.mark.skipif(
+_no_browser = pytest.mark.skipif(
     not Path(check_site.CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
-    reason="needs Debian's chromium and playwright (make unit installs both)")
+    reason="needs Debian's chromium and playwright (make browser installs both)")
+
+
+def needs_browser(test):
+    """A test that drives Chromium: marked `browser`, run by `make browser`, not `make unit`."""
+    return pytest.mark.browser(_no_browser(test))
 
 # A stand-in for MathJax that typesets every .math element, as the real one does on the built site.
 FAKE_MATHJAX = """window.MathJax = {startup: {promise: new Promise(done =>
