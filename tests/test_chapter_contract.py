@@ -293,6 +293,7 @@ PENDING_FIGURES = {p.name for p in CHAPTERS} - {
     "01_ising.ipynb",
     "02_hopfield.ipynb",
     "03_boltzmann.ipynb",
+    "04_landscapes.ipynb",
 }
 MAX_CODE_COLUMNS = 79
 
