@@ -294,6 +294,7 @@ PENDING_FIGURES = {p.name for p in CHAPTERS} - {
     "02_hopfield.ipynb",
     "03_boltzmann.ipynb",
     "04_landscapes.ipynb",
+    "06_fields.ipynb",
 }
 MAX_CODE_COLUMNS = 79
 
