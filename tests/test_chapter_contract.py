@@ -295,6 +295,7 @@ PENDING_FIGURES = {p.name for p in CHAPTERS} - {
     "03_boltzmann.ipynb",
     "04_landscapes.ipynb",
     "06_fields.ipynb",
+    "10_apprentice.ipynb",
 }
 MAX_CODE_COLUMNS = 79
 
