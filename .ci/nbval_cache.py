@@ -50,6 +50,13 @@ def figure_problem(cell, outputs) -> str | None:
         return None
     meta = cell.get("metadata", {}).get("mystnb", {})
     fig, img = meta.get("figure") or {}, meta.get("image") or {}
+    shown = [o for o in outputs if o.get("output_type") in ("display_data", "execute_result")]
+    if fig and len(shown) > 1:
+        # MyST-NB wraps every display output of the cell in the figure: two outputs give two
+        # figures with one name (a duplicate target, and the {numref} breaks).
+        return (f"this figure cell shows {len(shown)} outputs ("
+                + ", ".join(o.get("output_type") for o in shown) + "); a figure cell must show "
+                "exactly one: end it with plt.show() or a ';' (issue #25)")
     missing = [what for what, ok in (
         ("figure.caption", bool(str(fig.get("caption", "")).strip())),
         ("figure.name (fig-...)", str(fig.get("name", "")).startswith("fig-")),
