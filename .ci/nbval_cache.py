@@ -33,6 +33,25 @@ def pytest_addoption(parser):
                      help="fail visible cells that show an image without caption and alt text")
 
 
+def as_jupyter_shows(cell, outputs) -> list:
+    """The outputs a notebook front end (nbclient, the site build) keeps for this cell.
+
+    nbval executes with ``store_history=False``, so IPython cannot see the cell's trailing ';'
+    and shows the last expression's value anyway; Jupyter suppresses it. Drop that result here,
+    with IPython's own rule, so the cached notebook is what an nbclient run would give.
+    """
+    from IPython.core.displayhook import DisplayHook
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
+    try:
+        quiet = DisplayHook.semicolon_at_end_of_expression(source)
+    except Exception:  # noqa: BLE001 - an untokenizable cell (magics) keeps its outputs
+        quiet = False
+    if not quiet:
+        return list(outputs)
+    return [o for o in outputs if o.get("output_type") != "execute_result"]
+
+
 def figure_problem(cell, outputs) -> str | None:
     """Why a cell that shows an image is not a proper figure, or None.
 
@@ -77,15 +96,16 @@ def pytest_runtest_makereport(item, call):
     if not _notebook_item(item) or call.when != "call":
         return
     report = outcome.get_result()
+    outputs = as_jupyter_shows(item.cell, getattr(item, "test_outputs", None) or [])
     if report.passed and item.config.getoption("--nbval-figures"):
-        problem = figure_problem(item.cell, list(getattr(item, "test_outputs", None) or []))
+        problem = figure_problem(item.cell, outputs)
         if problem:
             report.outcome = "failed"
             report.longrepr = f"{item.parent.fspath}: code cell {item.cell_num}: {problem}"
     path = str(item.parent.fspath)
     run = _runs.setdefault(path, {"outputs": {}, "failed": False, "start": time.time(),
                                   "n_cells": None})
-    run["outputs"][item.cell_num] = list(getattr(item, "test_outputs", None) or [])
+    run["outputs"][item.cell_num] = outputs
     run["failed"] |= not report.passed
     run["end"] = time.time()
 

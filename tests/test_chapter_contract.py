@@ -287,6 +287,11 @@ def test_figure_contract_of_the_nbval_plugin():
     result = [{"output_type": "execute_result", "data": {"text/plain": "Text(0, 1, 'x')"},
                "metadata": {}, "execution_count": 1}]
     assert "exactly one" in plugin.figure_problem(good, result + png)
+    # nbval runs without history, so IPython ignores a trailing ';': the plugin drops the result
+    # as Jupyter would, and only then counts the figure's outputs.
+    quiet = dict(good, source="ax.set_title('x');  # a comment")
+    assert plugin.as_jupyter_shows(quiet, result + png) == png
+    assert plugin.as_jupyter_shows(dict(good, source="ax.set_title('x')"), result) == result
 
 
 # Issue #25: numbered figures with captions and alt text, cited by number; visible code that fits
