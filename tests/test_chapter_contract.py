@@ -305,6 +305,7 @@ PENDING_FIGURES = {p.name for p in CHAPTERS} - {
     "05_diffusion.ipynb",
     "06_fields.ipynb",
     "10_apprentice.ipynb",
+    "11_lensing.ipynb",
 }
 MAX_CODE_COLUMNS = 79
 
