@@ -306,6 +306,7 @@ PENDING_FIGURES = {p.name for p in CHAPTERS} - {
     "06_fields.ipynb",
     "10_apprentice.ipynb",
     "11_lensing.ipynb",
+    "07_interactions.ipynb",
 }
 MAX_CODE_COLUMNS = 79
 
