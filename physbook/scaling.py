@@ -24,6 +24,14 @@ Scaling laws. For inputs uniform on the sphere :math:`S^{d-1}` a dot-product ker
 finite-width (random-feature) model whose excess error over the infinite-width kernel falls
 like :math:`1/N` (Bahri et al. 2021).
 
+The joint law in model size and data. :func:`random_feature_theory` is the deterministic
+equivalent (renormalized ridge) of ridge regression on :math:`N` random features with :math:`D`
+samples of power-law data; :func:`random_feature_simulation` measures it;
+:func:`scaling_law_fit` fits :math:`E = E_0 + A N^{-a} + B D^{-b}` and :func:`compute_optimal` /
+:func:`compute_optimal_theory` give the compute-optimal allocation for the cost :math:`C = ND`
+(implemented in the private module ``physbook._random_features``; Atanasov, Zavatone-Veth and
+Pehlevan 2024; Hoffmann et al. 2022).
+
 Arrays returned to users are numpy arrays; estimates with error bars are
 :class:`physbook.stats.Estimate` (with array fields where one value per point is returned).
 
@@ -47,6 +55,8 @@ from . import ising
 from ._validate import check_array, check_choice, check_int, check_positive, check_real, check_spins
 from .random import Seed, as_generator, spins as random_signs
 from .stats import Estimate, jackknife, power_law_fit
+from . import _random_features as _joint_law
+from ._random_features import *  # noqa: F401,F403 - the joint law L(N, D), listed in __all__
 
 __all__ = [
     "block_spin",
@@ -70,6 +80,7 @@ __all__ = [
     "learning_curve",
     "WidthScaling",
     "random_feature_error",
+    *_joint_law.__all__,
 ]
 
 #: Even operators of :func:`mcrg_operators`: nearest-neighbour, next-nearest-neighbour, plaquette.
