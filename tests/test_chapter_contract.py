@@ -307,6 +307,7 @@ PENDING_FIGURES = {p.name for p in CHAPTERS} - {
     "10_apprentice.ipynb",
     "11_lensing.ipynb",
     "07_interactions.ipynb",
+    "08_scaling.ipynb",
 }
 MAX_CODE_COLUMNS = 79
 
