@@ -125,6 +125,21 @@ BM = pb.boltzmann.BoltzmannMachine(jnp.array([[0.0, 0.5, -0.2], [0.5, 0.0, 0.1],
                                    jnp.array([0.1, -0.3, 0.2]))
 
 # one example call per jax.Array-returning function: (the array argument, the call with it traced)
+
+_TOY_W = jnp.array(np.stack([np.cos(2 * np.pi * np.arange(5) / 5),
+                             np.sin(2 * np.pi * np.arange(5) / 5)]))      # a pentagon in 2-D
+_TOY_X = jnp.array(np.random.default_rng(0).uniform(size=(8, 5)))
+
+
+def _toy():
+    return pb.interpretability.ToyModel(_TOY_W, jnp.zeros(5))
+
+
+def _sae():
+    return pb.interpretability.SparseAutoencoder(_TOY_W.T, jnp.zeros(5), _TOY_W, jnp.zeros(2),
+                                                 jnp.ones(5))
+
+
 JIT_CASES = {
     "physbook.ising.metropolis": (SPINS, lambda s: pb.ising.metropolis(s, 2.0, 3, seed=0)),
     "physbook.ising.heat_bath": (SPINS, lambda s: pb.ising.heat_bath(s, 2.5, 3, seed=0)),
@@ -162,6 +177,20 @@ JIT_CASES = {
     "physbook.phi4.action": (np.ones((2, 4, 4)), lambda p: pb.phi4.action(p, -1.0, 0.5)),
     "physbook.phi4.flow_forward": (np.zeros((2, 4, 4)), lambda z: pb.phi4.flow_forward(_flow(), z)),
     "physbook.phi4.coupling": (np.zeros((2, 4, 4)), lambda z: pb.phi4.coupling(_flow(), z, 0)),
+    # physbook.interpretability (#30): the toy model of superposition and the sparse autoencoder
+    "physbook.interpretability.toy_output": (_TOY_X, lambda x: pb.interpretability.toy_output(
+        _toy(), x)),
+    "physbook.interpretability.toy_loss": (_TOY_X, lambda x: pb.interpretability.toy_loss(
+        _toy(), x, jnp.ones(5))),
+    "physbook.interpretability.feature_dimensionality": (
+        _TOY_W, lambda w: pb.interpretability.feature_dimensionality(w)),
+    "physbook.interpretability.two_feature_loss": (
+        jnp.array([[1.0, -0.5]]), lambda w: pb.interpretability.two_feature_loss(
+            pb.interpretability.ToyModel(w, jnp.array([0.0, -0.1])), 0.7, jnp.array([1.0, 2.0]))),
+    "physbook.interpretability.sae_encode": (_TOY_X[:, :2], lambda h: pb.interpretability.sae_encode(
+        _sae(), h)),
+    "physbook.interpretability.sae_decode": (jnp.ones((8, 5)), lambda f: pb.interpretability.sae_decode(
+        _sae(), f)),
 }
 
 
