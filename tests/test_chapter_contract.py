@@ -308,6 +308,7 @@ PENDING_FIGURES = {p.name for p in CHAPTERS} - {
     "11_lensing.ipynb",
     "07_interactions.ipynb",
     "08_scaling.ipynb",
+    "09_phi4.ipynb",
 }
 MAX_CODE_COLUMNS = 79
 
