@@ -692,7 +692,7 @@ class CapacityCurve(NamedTuple):
     #: loads alpha = P / N actually used (P rounded to an integer)
     alpha: np.ndarray
     #: mean final overlap with the probed pattern and its standard error over independent
-    #: trials (array-valued Estimate, shape (n_alphas,); error NaN for one trial)
+    #: trials (array-valued Estimate, shape (n_alphas,); error inf for one trial: no error bar)
     overlap: Estimate
     #: every final overlap, shape (n_alphas, n_trials, n_probes)
     overlaps: np.ndarray
@@ -745,7 +745,8 @@ def capacity_curve(N: int, alphas, *, n_trials: int = 4, n_probes: int = 50,
     Returns
     -------
     CapacityCurve
-        ``(alpha, overlap, error, overlaps)``.
+        ``(alpha, overlap, overlaps)``: the loads used, the mean final overlap as an
+        :class:`~physbook.stats.Estimate` over trials, and every final overlap.
 
     Example
     -------
@@ -787,7 +788,7 @@ def capacity_curve(N: int, alphas, *, n_trials: int = 4, n_probes: int = 50,
         result[j] = np.einsum("tbi,tbi->tb", out, target.astype(np.float32)) / N
     per_trial = result.mean(axis=2)
     err = (per_trial.std(axis=1, ddof=1) / np.sqrt(n_trials) if n_trials > 1
-           else np.full(a.size, np.nan))
+           else np.full(a.size, np.inf))
     return CapacityCurve(alpha=Ps / N, overlap=Estimate(per_trial.mean(axis=1), err), overlaps=result)
 
 

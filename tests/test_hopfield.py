@@ -275,3 +275,10 @@ def test_bad_inputs_name_the_argument():
     for call, exc, name in cases:
         with pytest.raises(exc, match=name):
             call()
+
+
+def test_capacity_curve_of_one_trial_has_no_error_bar_rather_than_nan():
+    """#26: never a silent NaN; one trial gives an infinite error, and the docs list the fields."""
+    cc = hp.capacity_curve(60, [0.05], n_trials=1, n_probes=4, seed=0)
+    assert cc._fields == ("alpha", "overlap", "overlaps")
+    assert np.all(np.isinf(cc.overlap.error)) and np.all(np.isfinite(cc.overlap.mean))
