@@ -46,7 +46,7 @@ unit: $(STAMP)
 # nbval runs every chapter once; .ci/nbval_cache.py stores what it executed in the site build's
 # jupyter-cache, so `make site` right after renders those outputs instead of running them again.
 chapters: $(STAMP)
-	PYTHONPATH=.ci $(BIN)/python -m pytest -p nbval_cache --nbval-lax \
+	PYTHONPATH=.ci $(BIN)/python -m pytest -p nbval_cache --nbval-lax --nbval-figures \
 	  --nbval-cell-timeout=$(NBVAL_TIMEOUT) -p no:cacheprovider chapters/ -q
 
 site: $(STAMP)

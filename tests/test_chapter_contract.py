@@ -295,21 +295,7 @@ def test_figure_contract_of_the_nbval_plugin():
 
 
 # Issue #25: numbered figures with captions and alt text, cited by number; visible code that fits
-# the page. Chapters not yet converted are listed here and shrink to nothing (no exemptions then).
-PENDING_FIGURES = {p.name for p in CHAPTERS} - {
-    "00_preface.ipynb",
-    "01_ising.ipynb",
-    "02_hopfield.ipynb",
-    "03_boltzmann.ipynb",
-    "04_landscapes.ipynb",
-    "05_diffusion.ipynb",
-    "06_fields.ipynb",
-    "10_apprentice.ipynb",
-    "11_lensing.ipynb",
-    "07_interactions.ipynb",
-    "08_scaling.ipynb",
-    "09_phi4.ipynb",
-}
+# the page (every chapter, no exemptions).
 MAX_CODE_COLUMNS = 79
 
 
@@ -320,8 +306,6 @@ def _figure_cells(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_visible_code_fits_the_page(path):
-    if path.name in PENDING_FIGURES:
-        pytest.xfail("issue #25: not yet converted")
     long = [f"cell {i} line {n}: {len(line)} chars"
             for i, c in enumerate(_cells(path))
             if c["cell_type"] == "code" and "remove-cell" not in _tags(c)
@@ -332,8 +316,6 @@ def test_visible_code_fits_the_page(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_figures_are_numbered_captioned_described_and_cited(path):
-    if path.name in PENDING_FIGURES:
-        pytest.xfail("issue #25: not yet converted")
     md = "\n".join(_source(c) for c in _cells(path) if c["cell_type"] == "markdown")
     cited = set(re.findall(r"\{numref\}`(?:[^`<]*<)?([^`>]+)>?`", md))
     figs = _figure_cells(path)
