@@ -973,8 +973,8 @@ def precision_ladder(x_train, y_train, x_test, widths, *, n_networks: int = 4000
 
     with :math:`\mathbb E\hat K = K` (the NNGP kernel, :func:`physbook.finite_width.two_point`)
     and :math:`\mathrm{Cov}(\hat K_{ab},\hat K_{cd}) = V_{abcd}/N`, :math:`V_{abcd}=\sigma_a^4
-    (E_{abcd}-E_{ab}E_{cd})` (the four-point vertex of :func:`physbook.finite_width.
-    four_point_connected` before symmetrisation). Expanding :math:`m` about :math:`K`,
+    (E_{abcd}-E_{ab}E_{cd})` (the four-point vertex of
+    :func:`physbook.finite_width.four_point_connected` before symmetrisation). Expanding :math:`m` about :math:`K`,
 
     .. math:: \mathbb E f_N = m(K) + \frac{1}{N}\,\tfrac12\sum \partial^2 m\,V + O(N^{-2}),
 
