@@ -28,12 +28,11 @@ NeurIPS (2022); J. Kaplan et al., arXiv:2001.08361 (2020).
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 from typing import NamedTuple
 
 import numpy as np
 
+from ._blas import one_blas_thread
 from ._validate import check_array, check_int, check_positive, check_real
 from .random import Seed, as_generator
 from .stats import Estimate
@@ -51,22 +50,6 @@ __all__ = [
 ]
 
 _CHUNK = 2_000_000          # modes x grid points per array in the mode sums (memory, not speed)
-
-try:
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover - scikit-learn, a dependency, brings threadpoolctl
-    threadpool_limits = None
-
-
-def _one_blas_thread(fn):
-    """Run ``fn`` with BLAS/LAPACK on one thread: its matrices have 10^1-10^3 rows, and on a busy
-    2-core machine OpenBLAS's spinning second thread made the small solves 20x slower (measured)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        limit = threadpool_limits(1, user_api="blas") if threadpool_limits else contextlib.nullcontext()
-        with limit:
-            return fn(*args, **kwargs)
-    return wrapper
 
 
 # ----------------------------------------------------------------------------- theory
@@ -266,7 +249,7 @@ def random_feature_theory(eigenvalues, target_power, n_features, n_samples, *, r
 
 # ----------------------------------------------------------------------------- simulation
 
-@_one_blas_thread
+@one_blas_thread
 def random_feature_simulation(eigenvalues, target_power, n_features, n_samples, *,
                               ridge: float = 0.0, noise: float = 0.0, n_draws: int = 32,
                               seed: Seed = None) -> Estimate:

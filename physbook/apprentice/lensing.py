@@ -30,13 +30,12 @@ S. H. Suyu, P. J. Marshall, M. P. Hobson and R. D. Blandford, MNRAS 371, 983 (20
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 from typing import NamedTuple
 
 import numpy as np
 from scipy import integrate, linalg
 
+from .._blas import one_blas_thread
 from .._validate import check_array, check_choice, check_int, check_positive, check_real
 from ..random import Seed, as_generator
 from ..stats import Estimate
@@ -70,25 +69,6 @@ __all__ = [
     "fit_einstein_regressor",
     "predict_einstein_radius",
 ]
-
-try:
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover - scikit-learn, a dependency, brings threadpoolctl
-    threadpool_limits = None
-
-
-def _one_blas_thread(fn):
-    """Run ``fn`` with BLAS/LAPACK on one thread.
-
-    The matrices here have 10^2-10^3 rows: a second thread gains little on an idle machine, and on a
-    busy one OpenBLAS's spinning threads slowed the generalized ``eigh`` by 10-100x (measured).
-    """
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        limit = threadpool_limits(1, user_api="blas") if threadpool_limits else contextlib.nullcontext()
-        with limit:
-            return fn(*args, **kwargs)
-    return wrapper
 
 
 #: :math:`G M_\odot / c^2` in metres.
@@ -780,7 +760,7 @@ class SourcePrior(NamedTuple):
     covariance: np.ndarray
 
 
-@_one_blas_thread
+@one_blas_thread
 def fit_source_prior(sources, *, shrinkage: float = 1e-3) -> SourcePrior:
     r"""Learn a Gaussian source prior from examples: sample mean and shrunk sample covariance.
 
@@ -915,7 +895,7 @@ def _noise_variance(sigma, batch):
                          f"shape {batch}") from None
 
 
-@_one_blas_thread
+@one_blas_thread
 def invert(data, operator, sigma: float, *, prior="gradient", lam=None) -> Inversion:
     r"""Regularized linear source inversion with the regularization chosen by the Bayesian evidence.
 
@@ -1025,7 +1005,7 @@ class EinsteinFit(NamedTuple):
     log_evidence: np.ndarray
 
 
-@_one_blas_thread
+@one_blas_thread
 def fit_einstein_radius(data, sigma: float, theta_e, *, profile: str = "sis", shear=(0.0, 0.0),
                         image_width: float, source_n: int, source_width: float,
                         prior="gradient") -> EinsteinFit:
